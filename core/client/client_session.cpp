@@ -1,0 +1,315 @@
+#include "client/client_session.hpp"
+
+#include "http/request_head.hpp"
+#include "net/errors.hpp"
+#include "socks5/codec.hpp"
+#include "tunnel/wire.hpp"
+
+namespace braid::client {
+
+namespace {
+// SOCKS4 reply "request rejected" (0x5B): a SOCKS4 client gets a clear no.
+constexpr uint8_t kSocks4Rejected[8] = {0x00, 0x5B, 0, 0, 0, 0, 0, 0};
+}  // namespace
+
+ClientSession::ClientSession(uv_loop_t* loop, uint64_t id, const config::ClientConfig& cfg, Frontend frontend,
+                             net::SessionOwner& owner)
+    : Session(loop, id, cfg.limits, owner), cfg_(cfg), frontend_(frontend) {}
+
+void ClientSession::on_downstream_bytes() {
+  while (!closing() && step()) {
+  }
+}
+
+bool ClientSession::step() {
+  switch (state_) {
+    case State::detect: {
+      if (in_.empty()) return false;
+      const auto first = static_cast<uint8_t>(in_[0]);
+      if (first == socks5::kVersion && frontend_ != Frontend::http) {
+        state_ = State::socks_greeting;
+      } else if (frontend_ != Frontend::socks5 && first != 0x04) {
+        state_ = State::http_head;
+      } else if (first == 0x04) {
+        finish_down(kSocks4Rejected, sizeof kSocks4Rejected, "refused a SOCKS4 client: only SOCKS5 is spoken");
+        return false;
+      } else {
+        close("the client does not speak SOCKS5 (first byte " + std::to_string(first) + ")");
+        return false;
+      }
+      return true;
+    }
+    case State::socks_greeting: return socks_greeting();
+    case State::socks_auth: return socks_auth();
+    case State::socks_request: return socks_request();
+    case State::http_head: return http_head();
+    case State::connecting:
+    case State::awaiting_reply:
+    case State::relaying:
+      // Early bytes wait in in_ until the upstream is ready.
+      return false;
+  }
+  return false;
+}
+
+bool ClientSession::socks_greeting() {
+  auto r = socks5::parse_greeting(bytes_of(in_));
+  if (r.status == Parse::need_more) return false;
+  if (r.status == Parse::error) {
+    close("malformed SOCKS5 greeting");
+    return false;
+  }
+  in_.erase(0, r.consumed);
+  const uint8_t wanted = cfg_.auth ? socks5::kUserPass : socks5::kNoAuth;
+  if (!r.value.offers(wanted)) {
+    auto msg = socks5::method_selection(socks5::kNoAcceptable);
+    finish_down(msg.data(), msg.size(),
+                cfg_.auth ? "refused a SOCKS5 client that does not offer username/password"
+                          : "refused a SOCKS5 client that offers no method without authentication");
+    return false;
+  }
+  auto msg = socks5::method_selection(wanted);
+  send_down(msg.data(), msg.size());
+  state_ = cfg_.auth ? State::socks_auth : State::socks_request;
+  return true;
+}
+
+bool ClientSession::socks_auth() {
+  auto r = socks5::parse_userpass(bytes_of(in_));
+  if (r.status == Parse::need_more) return false;
+  const bool ok = r.status == Parse::done && wire::token_equal(r.value.username, cfg_.auth->username) &&
+                  wire::token_equal(r.value.password, cfg_.auth->password);
+  if (!ok) {
+    auto msg = socks5::userpass_status(false);
+    finish_down(msg.data(), msg.size(),
+                r.status == Parse::error ? "malformed SOCKS5 username/password message"
+                                         : "SOCKS5 authentication failed for user '" + r.value.username + "'");
+    return false;
+  }
+  in_.erase(0, r.consumed);
+  auto msg = socks5::userpass_status(true);
+  send_down(msg.data(), msg.size());
+  state_ = State::socks_request;
+  return true;
+}
+
+bool ClientSession::socks_request() {
+  auto r = socks5::parse_request(bytes_of(in_));
+  if (r.status == Parse::need_more) return false;
+  if (r.status == Parse::error) {
+    auto msg = socks5::reply(r.code, Destination::ipv4_any());
+    finish_down(msg.data(), msg.size(), std::string("bad SOCKS5 request: ") + socks5::reply_name(r.code));
+    return false;
+  }
+  in_.erase(0, r.consumed);
+  if (r.value.command != socks5::kConnect) {
+    auto msg = socks5::reply(socks5::kCommandNotSupported, Destination::ipv4_any());
+    finish_down(msg.data(), msg.size(),
+                "SOCKS5 command " + std::to_string(r.value.command) + " is not supported (CONNECT only)");
+    return false;
+  }
+  app_ = App::socks5;
+  target_ = r.value.destination;
+  open_upstream();
+  return false;
+}
+
+bool ClientSession::http_head() {
+  auto r = http::parse_request_head(bytes_of(in_));
+  if (r.status == Parse::need_more) return false;
+  if (r.status == Parse::error) {
+    auto msg = http::proxy_response(r.http_status, r.error);
+    finish_down(msg.data(), msg.size(), "HTTP " + std::to_string(r.http_status) + ": " + r.error);
+    return false;
+  }
+  if (cfg_.auth) {
+    auto creds = http::proxy_basic_credentials(r.head);
+    const bool ok = creds && wire::token_equal(creds->first, cfg_.auth->username) &&
+                    wire::token_equal(creds->second, cfg_.auth->password);
+    if (!ok) {
+      auto msg = http::proxy_response(407, "Braid needs a username and password (Basic)",
+                                      "Proxy-Authenticate: Basic realm=\"braid\"\r\n");
+      finish_down(msg.data(), msg.size(), creds ? "HTTP proxy authentication failed for user '" + creds->first + "'"
+                                                : "HTTP proxy request without credentials: 407");
+      return false;
+    }
+  }
+  in_.erase(0, r.consumed);
+  target_ = r.head.destination;
+  if (r.head.is_connect) {
+    app_ = App::http_connect;
+  } else {
+    app_ = App::http_forward;
+    early_ = http::rewrite_for_origin(r.head);
+  }
+  BRAID_LOG(debug, "[s%llu] HTTP %s %s", static_cast<unsigned long long>(id()), r.head.method.c_str(),
+            r.head.target.c_str());
+  open_upstream();
+  return false;
+}
+
+void ClientSession::open_upstream() {
+  state_ = State::connecting;
+  const Destination& where = via_concentrator() ? cfg_.concentrator->address : target_;
+  BRAID_LOG(debug, "[s%llu] %s via %s", static_cast<unsigned long long>(id()), target_.to_string().c_str(),
+            via_concentrator() ? where.to_string().c_str() : "direct");
+  sockaddr_storage ss{};
+  if (where.to_sockaddr(ss)) {
+    dial({ss}, cfg_.mptcp);
+    return;
+  }
+  resolve(where.domain, where.port);
+}
+
+void ClientSession::on_resolved(int status, std::vector<sockaddr_storage> addrs) {
+  if (status < 0) {
+    if (via_concentrator()) {
+      upstream_failed(socks5::kGeneralFailure, 502,
+                      "cannot resolve the concentrator " + cfg_.concentrator->address.to_string() + ": " +
+                          net::describe_error(status));
+    } else {
+      upstream_failed(net::reply_for_error(status), 502,
+                      "cannot resolve " + target_.host() + ": " + net::describe_error(status));
+    }
+    return;
+  }
+  dial(std::move(addrs), cfg_.mptcp);
+}
+
+void ClientSession::on_dialed(int status) {
+  if (status < 0) {
+    const int http_status = status == UV_ETIMEDOUT ? 504 : 502;
+    if (via_concentrator()) {
+      upstream_failed(socks5::kGeneralFailure, http_status,
+                      "the concentrator " + cfg_.concentrator->address.to_string() +
+                          " is unreachable: " + net::describe_error(status));
+    } else {
+      upstream_failed(net::reply_for_error(status), http_status,
+                      "cannot connect to " + target_.to_string() + ": " + net::describe_error(status));
+    }
+    return;
+  }
+  if (cfg_.mptcp) {
+    uv_os_fd_t fd = -1;
+    uv_fileno(reinterpret_cast<uv_handle_t*>(upstream()), &fd);
+    if (!upstream_is_mptcp()) {
+      BRAID_LOG(debug, "[s%llu] plain TCP upstream: %s", static_cast<unsigned long long>(id()),
+                platform::describe_mptcp_error(upstream_mptcp_error()).c_str());
+    } else if (!platform::mptcp_active(fd)) {
+      BRAID_LOG(info, "[s%llu] upstream %s fell back to plain TCP (the peer or the path does not do MPTCP)",
+                static_cast<unsigned long long>(id()),
+                via_concentrator() ? "to the concentrator" : target_.to_string().c_str());
+    }
+  }
+  if (!via_concentrator()) {
+    const sockaddr_storage local = local_address(upstream());
+    upstream_ready(Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&local)));
+    return;
+  }
+  // The request header, then whatever the application already sent, in one
+  // write: the concentrator accepts early data right after the header.
+  wire::Request req;
+  req.kind = wire::Kind::tcp_stream;
+  req.token = cfg_.concentrator->token;
+  req.destination = target_;
+  Bytes out;
+  encode_request(req, out);
+  out.insert(out.end(), early_.begin(), early_.end());
+  out.insert(out.end(), in_.begin(), in_.end());
+  early_.clear();
+  in_.clear();
+  send_up(out.data(), out.size());
+  state_ = State::awaiting_reply;
+  read_upstream();
+}
+
+void ClientSession::on_upstream_bytes() {
+  if (state_ != State::awaiting_reply) return;
+  auto r = wire::decode_reply(bytes_of(up_in_));
+  if (r.status == Parse::need_more) return;
+  if (r.status == Parse::error) {
+    upstream_failed(socks5::kGeneralFailure, 502,
+                    std::string("the concentrator sent a bad reply: ") + wire::status_name(r.code));
+    return;
+  }
+  up_in_.erase(0, r.consumed);
+  if (r.value.status != wire::kOk) {
+    upstream_failed(wire::to_socks_reply(r.value.status), wire::to_http_status(r.value.status),
+                    "the concentrator could not reach " + target_.to_string() + ": " +
+                        wire::status_name(r.value.status));
+    return;
+  }
+  upstream_ready(r.value.bound);
+}
+
+void ClientSession::upstream_ready(const Destination& bound) {
+  switch (app_) {
+    case App::socks5: {
+      auto msg = socks5::reply(socks5::kSucceeded, bound);
+      send_down(msg.data(), msg.size());
+      break;
+    }
+    case App::http_connect: {
+      auto msg = http::proxy_response(200, {});
+      send_down(msg.data(), msg.size());
+      break;
+    }
+    case App::http_forward:
+      break;
+  }
+  // Direct mode: the upstream gets the early bytes now. Via the concentrator
+  // they already went with the header.
+  send_up(early_.data(), early_.size());
+  send_up(in_.data(), in_.size());
+  send_down(up_in_.data(), up_in_.size());
+  early_.clear();
+  in_.clear();
+  up_in_.clear();
+  state_ = State::relaying;
+  BRAID_LOG(info, "[s%llu] %s %s %s", static_cast<unsigned long long>(id()),
+            app_ == App::socks5 ? "SOCKS5" : app_ == App::http_connect ? "HTTP CONNECT" : "HTTP",
+            target_.to_string().c_str(),
+            via_concentrator() ? (upstream_is_mptcp() ? "via concentrator (MPTCP)" : "via concentrator (TCP)")
+                               : (upstream_is_mptcp() ? "direct (MPTCP)" : "direct (TCP)"));
+  start_relay();
+}
+
+void ClientSession::upstream_failed(uint8_t socks_reply, int http_status, const std::string& why) {
+  if (app_ == App::socks5) {
+    auto msg = socks5::reply(socks_reply, Destination::ipv4_any());
+    finish_down(msg.data(), msg.size(), why + " -> SOCKS5 " + socks5::reply_name(socks_reply));
+  } else {
+    auto msg = http::proxy_response(http_status, why);
+    finish_down(msg.data(), msg.size(), why + " -> HTTP " + std::to_string(http_status));
+  }
+}
+
+void ClientSession::on_handshake_timeout() {
+  if (state_ == State::connecting || state_ == State::awaiting_reply) {
+    upstream_failed(socks5::kTtlExpired, 504, "no answer from upstream within the handshake timeout");
+    return;
+  }
+  close("the client did not finish its handshake in time");
+}
+
+void ClientSession::on_downstream_eof_in_handshake() {
+  // A client may send its request and half-close at once; keep going and
+  // pass the EOF on when the relay starts.
+  if (state_ == State::connecting || state_ == State::awaiting_reply) return;
+  close("the client closed during the handshake");
+}
+
+void ClientSession::on_closing() {
+  sample_upstream_subflows();
+  for (const auto& s : upstream_subflows()) {
+    BRAID_LOG(info, "subflow-stats session=%llu local=%s remote=%s bytes_sent=%llu bytes_received=%llu "
+              "bytes_acked=%llu rtt_us=%u",
+              static_cast<unsigned long long>(id()),
+              sockaddr_to_string(reinterpret_cast<const sockaddr*>(&s.local)).c_str(),
+              sockaddr_to_string(reinterpret_cast<const sockaddr*>(&s.remote)).c_str(),
+              static_cast<unsigned long long>(s.bytes_sent), static_cast<unsigned long long>(s.bytes_received),
+              static_cast<unsigned long long>(s.bytes_acked), s.rtt_us);
+  }
+}
+
+}  // namespace braid::client

@@ -1,0 +1,145 @@
+// braid: the client daemon and its command line.
+//   braid up        run the local SOCKS5/HTTP proxy
+//   braid version   print the version
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <uv.h>
+
+#include "braid/platform.hpp"
+#include "client/engine.hpp"
+#include "cmd/run_loop.hpp"
+#include "config/config.hpp"
+#include "net/log.hpp"
+
+#ifndef BRAID_VERSION
+#define BRAID_VERSION "0.0.0"
+#endif
+
+using namespace braid;
+
+namespace {
+
+struct UpOptions {
+  std::string config_path;
+  std::string socks, http, mixed, concentrator, token, user, password, log_level;
+  bool no_mptcp = false;
+};
+
+// Applies a command-line listener override: "off" disables it.
+bool override_listener(const std::string& value, const char* name, std::optional<Destination>& slot) {
+  if (value.empty()) return true;
+  if (value == "off") {
+    slot.reset();
+    return true;
+  }
+  std::string why;
+  auto d = parse_host_port(value, &why);
+  if (!d) {
+    std::fprintf(stderr, "braid: --%s %s: %s\n", name, value.c_str(), why.c_str());
+    return false;
+  }
+  slot = *d;
+  return true;
+}
+
+int run_up(const UpOptions& o) {
+  config::ClientConfig cfg = config::default_client_config();
+  std::string path = o.config_path.empty() ? config::default_config_path("braid.json") : o.config_path;
+  std::string text, error;
+  if (!o.config_path.empty() || std::filesystem::exists(path)) {
+    if (!config::read_file(path, text, error)) {
+      std::fprintf(stderr, "braid: %s\n", error.c_str());
+      return 2;
+    }
+    auto parsed = config::parse_client_config(text, error);
+    if (!parsed) {
+      std::fprintf(stderr, "braid: config %s: %s\n", path.c_str(), error.c_str());
+      return 2;
+    }
+    cfg = *parsed;
+  }
+  if (!override_listener(o.socks, "socks", cfg.socks_listen) || !override_listener(o.http, "http", cfg.http_listen) ||
+      !override_listener(o.mixed, "mixed", cfg.mixed_listen))
+    return 2;
+  if (!o.concentrator.empty()) {
+    std::string why;
+    auto d = parse_host_port(o.concentrator, &why);
+    if (!d) {
+      std::fprintf(stderr, "braid: --concentrator %s: %s\n", o.concentrator.c_str(), why.c_str());
+      return 2;
+    }
+    cfg.concentrator = config::Concentrator{*d, cfg.concentrator ? cfg.concentrator->token : std::string()};
+  }
+  if (!o.token.empty()) {
+    if (!cfg.concentrator) {
+      std::fprintf(stderr, "braid: --token needs --concentrator (or concentrator.address in the config)\n");
+      return 2;
+    }
+    cfg.concentrator->token = o.token;
+  }
+  if (!o.user.empty() || !o.password.empty()) cfg.auth = config::Credentials{o.user, o.password};
+  if (o.no_mptcp) cfg.mptcp = false;
+  if (!o.log_level.empty()) cfg.log_level = o.log_level;
+  if (!config::validate(cfg, error)) {
+    std::fprintf(stderr, "braid: %s\n", error.c_str());
+    return 2;
+  }
+  log::set_level(log::parse_level(cfg.log_level));
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  client::Engine engine(&loop, cfg);
+  if (!engine.start(error)) {
+    std::fprintf(stderr, "braid: %s\n", error.c_str());
+    engine.stop([] {});
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return 1;
+  }
+  BRAID_LOG(info, "braid %s up", BRAID_VERSION);
+  for (const auto& l : engine.listening())
+    BRAID_LOG(info, "listening %s on %s", client::frontend_name(l.frontend), l.address.to_string().c_str());
+  if (cfg.concentrator)
+    BRAID_LOG(info, "upstream: concentrator %s, one %s connection per proxied connection",
+              cfg.concentrator->address.to_string().c_str(), cfg.mptcp ? "MPTCP" : "TCP");
+  else
+    BRAID_LOG(info, "upstream: direct to destinations over %s (no concentrator configured)",
+              cfg.mptcp ? "MPTCP" : "TCP");
+  if (cfg.mptcp && engine.mptcp_error() != 0)
+    BRAID_LOG(warn, "%s", platform::describe_mptcp_error(engine.mptcp_error()).c_str());
+  for (const auto& l : engine.listening()) {
+    const auto a = l.address.to_string();
+    if (l.frontend != client::Frontend::http)
+      BRAID_LOG(info, "try: curl --socks5-hostname %s https://example.com/", a.c_str());
+    if (l.frontend != client::Frontend::socks5)
+      BRAID_LOG(info, "try: curl --proxy http://%s https://example.com/", a.c_str());
+  }
+  return cmd::run_until_signal(&loop, [&](std::function<void()> done) { engine.stop(std::move(done)); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"braid: bond every network path into each connection (local SOCKS5/HTTP proxy over Multipath TCP)"};
+  app.require_subcommand(1);
+  UpOptions up;
+  auto* up_cmd = app.add_subcommand("up", "Run the local proxy in the foreground");
+  up_cmd->add_option("-c,--config", up.config_path, "JSON config file (default: $XDG_CONFIG_HOME/braid/braid.json)");
+  up_cmd->add_option("--socks", up.socks, "SOCKS5 listen address HOST:PORT, or 'off' (default 127.0.0.1:1080)");
+  up_cmd->add_option("--http", up.http, "HTTP proxy listen address HOST:PORT, or 'off' (default 127.0.0.1:8118)");
+  up_cmd->add_option("--mixed", up.mixed, "one port serving SOCKS5 and HTTP, HOST:PORT");
+  up_cmd->add_option("--concentrator", up.concentrator, "concentrator HOST:PORT (default: connect directly)");
+  up_cmd->add_option("--token", up.token, "token the concentrator accepts");
+  up_cmd->add_option("--user", up.user, "require this username from local apps (SOCKS5 RFC 1929 / HTTP Basic)");
+  up_cmd->add_option("--password", up.password, "the password that goes with --user");
+  up_cmd->add_flag("--no-mptcp", up.no_mptcp, "use plain TCP upstream");
+  up_cmd->add_option("--log-level", up.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_subcommand("version", "Print the version")->callback([] { std::printf("braid %s\n", BRAID_VERSION); });
+  CLI11_PARSE(app, argc, argv);
+  if (up_cmd->parsed()) return run_up(up);
+  return 0;
+}

@@ -1,0 +1,42 @@
+// The concentrator: accepts MPTCP connections from Braid clients, checks each
+// request's token before connecting anywhere, connects to the destination and
+// relays.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "config/config.hpp"
+#include "net/listener.hpp"
+#include "net/session_table.hpp"
+
+namespace braid::concentrator {
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, config::ConcentratorConfig cfg);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Raises the path manager's subflow limit where it can and listens.
+  /// Returns false with @p error when it cannot listen.
+  bool start(std::string& error);
+  void stop(std::function<void()> done);
+  Destination bound() const { return listener_ ? listener_->bound() : Destination{}; }
+  bool listening_mptcp() const { return listener_ && listener_->is_mptcp(); }
+  size_t session_count() const { return sessions_.size(); }
+
+ private:
+  void ensure_mptcp_limits();
+  void on_accept(uv_stream_t* server);
+
+  uv_loop_t* loop_;
+  config::ConcentratorConfig cfg_;
+  std::unique_ptr<net::Listener> listener_;
+  net::SessionTable sessions_;
+};
+
+}  // namespace braid::concentrator

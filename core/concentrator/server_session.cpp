@@ -1,0 +1,94 @@
+#include "concentrator/server_session.hpp"
+
+#include "net/errors.hpp"
+
+namespace braid::concentrator {
+
+ServerSession::ServerSession(uv_loop_t* loop, uint64_t id, const config::ConcentratorConfig& cfg,
+                             net::SessionOwner& owner)
+    : Session(loop, id, cfg.limits, owner), cfg_(cfg) {}
+
+void ServerSession::refuse_busy() { answer_and_close(wire::kBusy, "connection limit reached (limits.max_connections)"); }
+
+void ServerSession::answer_and_close(uint8_t status, const std::string& why) {
+  wire::Reply reply;
+  reply.status = status;
+  Bytes out;
+  wire::encode_reply(reply, out);
+  finish_down(out.data(), out.size(), why + " -> " + wire::status_name(status));
+}
+
+void ServerSession::on_downstream_bytes() {
+  if (state_ != State::request) return;  // early data waits in in_
+  auto r = wire::decode_request(bytes_of(in_));
+  if (r.status == Parse::need_more) return;
+  if (r.status == Parse::error) {
+    answer_and_close(r.code, "rejected a request");
+    return;
+  }
+  bool known = false;
+  for (const auto& t : cfg_.tokens) known |= wire::token_equal(r.value.token, t);
+  if (!known) {
+    answer_and_close(wire::kBadToken, "rejected a client with an unknown token");
+    return;
+  }
+  if (r.value.kind != wire::Kind::tcp_stream) {
+    answer_and_close(wire::kKindNotSupported,
+                     "request kind " + std::to_string(static_cast<int>(r.value.kind)) + " is not supported yet");
+    return;
+  }
+  in_.erase(0, r.consumed);
+  target_ = r.value.destination;
+  state_ = State::connecting;
+  BRAID_LOG(debug, "[s%llu] request for %s", static_cast<unsigned long long>(id()), target_.to_string().c_str());
+  sockaddr_storage ss{};
+  if (target_.to_sockaddr(ss)) {
+    dial({ss}, false);
+    return;
+  }
+  resolve(target_.domain, target_.port);
+}
+
+void ServerSession::on_resolved(int status, std::vector<sockaddr_storage> addrs) {
+  if (status < 0) {
+    answer_and_close(net::reply_for_error(status),
+                     "cannot resolve " + target_.host() + ": " + net::describe_error(status));
+    return;
+  }
+  dial(std::move(addrs), false);
+}
+
+void ServerSession::on_dialed(int status) {
+  if (status < 0) {
+    answer_and_close(net::reply_for_error(status),
+                     "cannot connect to " + target_.to_string() + ": " + net::describe_error(status));
+    return;
+  }
+  const sockaddr_storage local = local_address(upstream());
+  wire::Reply reply;
+  reply.status = wire::kOk;
+  reply.bound = Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&local));
+  Bytes out;
+  wire::encode_reply(reply, out);
+  send_down(out.data(), out.size());
+  send_up(in_.data(), in_.size());  // early data that came with the header
+  in_.clear();
+  state_ = State::relaying;
+  BRAID_LOG(info, "[s%llu] relaying to %s", static_cast<unsigned long long>(id()), target_.to_string().c_str());
+  start_relay();
+}
+
+void ServerSession::on_handshake_timeout() {
+  if (state_ == State::connecting) {
+    answer_and_close(wire::kTimedOut, "no connection to " + target_.to_string() + " within the handshake timeout");
+    return;
+  }
+  close("no complete request within the handshake timeout");
+}
+
+void ServerSession::on_downstream_eof_in_handshake() {
+  if (state_ == State::connecting) return;  // passed on once relaying
+  close("the client closed before sending a complete request");
+}
+
+}  // namespace braid::concentrator

@@ -1,0 +1,32 @@
+// One client connection at the concentrator: reads the wire request, checks
+// the token, connects to the destination, answers with a status and relays.
+#pragma once
+
+#include "config/config.hpp"
+#include "net/session.hpp"
+#include "tunnel/wire.hpp"
+
+namespace braid::concentrator {
+
+class ServerSession final : public net::Session {
+ public:
+  ServerSession(uv_loop_t* loop, uint64_t id, const config::ConcentratorConfig& cfg, net::SessionOwner& owner);
+  /// Answers "busy" at once and closes (the connection limit is reached).
+  void refuse_busy();
+
+ private:
+  enum class State { request, connecting, relaying };
+
+  void on_downstream_bytes() override;
+  void on_resolved(int status, std::vector<sockaddr_storage> addrs) override;
+  void on_dialed(int status) override;
+  void on_handshake_timeout() override;
+  void on_downstream_eof_in_handshake() override;
+  void answer_and_close(uint8_t status, const std::string& why);
+
+  const config::ConcentratorConfig& cfg_;
+  State state_ = State::request;
+  Destination target_;
+};
+
+}  // namespace braid::concentrator

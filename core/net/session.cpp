@@ -1,0 +1,455 @@
+#include "net/session.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include <unistd.h>
+
+#include "net/address.hpp"
+#include "net/errors.hpp"
+
+namespace braid::net {
+
+namespace {
+constexpr size_t kReadChunk = 64 * 1024;
+// Subflow counters are read again after this many relayed bytes, so the last
+// reading before the connection closes is never far behind.
+constexpr uint64_t kSampleEvery = 1 << 20;
+}  // namespace
+
+struct Session::WriteReq {
+  uv_write_t req;
+  Session* session;
+  Side side;
+  char* buf;
+  bool close_after;
+};
+
+struct Session::DnsReq {
+  uv_getaddrinfo_t req;
+  Session* session;
+};
+
+struct Session::ConnectReq {
+  uv_connect_t req;
+  Session* session;
+};
+
+Session::Session(uv_loop_t* loop, uint64_t id, const config::Limits& limits, SessionOwner& owner)
+    : loop_(loop), id_(id), limits_(limits), owner_(owner) {
+  down_ = new_tcp();
+  timer_ = new uv_timer_t;
+  uv_timer_init(loop_, timer_);
+  timer_->data = this;
+  ++refs_;
+  connect_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, connect_timer_);
+  connect_timer_->data = this;
+  ++refs_;
+}
+
+Session::~Session() = default;
+
+uv_tcp_t* Session::new_tcp() {
+  auto* h = new uv_tcp_t;
+  uv_tcp_init(loop_, h);
+  h->data = this;
+  ++refs_;
+  return h;
+}
+
+void Session::close_handle(uv_handle_t* h) {
+  if (!h || uv_is_closing(h)) return;
+  uv_close(h, [](uv_handle_t* handle) {
+    auto* s = static_cast<Session*>(handle->data);
+    if (handle->type == UV_TCP)
+      delete reinterpret_cast<uv_tcp_t*>(handle);
+    else
+      delete reinterpret_cast<uv_timer_t*>(handle);
+    --s->refs_;
+    s->release();
+  });
+}
+
+void Session::release() {
+  // The owner deletes the session: nothing may touch it after this call.
+  if (closing_ && refs_ == 0) owner_.session_finished(*this);
+}
+
+void Session::start() {
+  last_activity_ = uv_now(loop_);
+  int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(down_), alloc_cb, read_cb);
+  if (rc < 0) {
+    close("cannot read from the client: " + describe_error(rc));
+    return;
+  }
+  arm_timer(limits_.handshake_timeout_ms);
+}
+
+void Session::close(const std::string& reason) {
+  if (closing_) return;
+  closing_ = true;
+  BRAID_LOG(info, "[s%llu] closed: %s (up %llu B, down %llu B)", static_cast<unsigned long long>(id_),
+            reason.c_str(), static_cast<unsigned long long>(bytes_up_), static_cast<unsigned long long>(bytes_down_));
+  on_closing();
+  if (dns_) uv_cancel(reinterpret_cast<uv_req_t*>(&dns_->req));
+  close_handle(reinterpret_cast<uv_handle_t*>(down_));
+  close_handle(reinterpret_cast<uv_handle_t*>(up_));
+  close_handle(reinterpret_cast<uv_handle_t*>(attempt_));
+  close_handle(reinterpret_cast<uv_handle_t*>(timer_));
+  close_handle(reinterpret_cast<uv_handle_t*>(connect_timer_));
+}
+
+void Session::alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
+  buf->base = static_cast<char*>(std::malloc(kReadChunk));
+  buf->len = buf->base ? kReadChunk : 0;
+}
+
+void Session::read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* s = static_cast<Session*>(stream->data);
+  const Side side = stream == reinterpret_cast<uv_stream_t*>(s->down_) ? Side::down : Side::up;
+  s->on_read(side, nread, buf);
+}
+
+void Session::on_read(Side side, ssize_t nread, const uv_buf_t* buf) {
+  if (nread <= 0 || closing_) {
+    std::free(buf->base);
+    if (closing_ || nread == 0) return;
+    if (nread == UV_EOF) {
+      on_eof(side);
+    } else {
+      close(std::string(side == Side::down ? "client" : "upstream") + " connection failed: " +
+            describe_error(static_cast<int>(nread)));
+    }
+    return;
+  }
+  last_activity_ = uv_now(loop_);
+  const size_t n = static_cast<size_t>(nread);
+  if (!relaying_) {
+    if (side == Side::down) {
+      in_.append(buf->base, n);
+      std::free(buf->base);
+      // Bytes that arrive before the relay starts are held, but only up to
+      // the buffer limit; past it the client waits (TCP backpressure).
+      if (in_.size() >= limits_.buffer_bytes) {
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(down_));
+        down_paused_ = true;
+      }
+      on_downstream_bytes();
+    } else {
+      up_in_.append(buf->base, n);
+      std::free(buf->base);
+      on_upstream_bytes();
+    }
+    return;
+  }
+  const uint64_t before = bytes_up_ + bytes_down_;
+  (side == Side::down ? bytes_up_ : bytes_down_) += n;
+  if ((before / kSampleEvery) != ((bytes_up_ + bytes_down_) / kSampleEvery)) sample_upstream_subflows();
+  const Side to = side == Side::down ? Side::up : Side::down;
+  write(to, buf->base, n, false);
+  if (closing_) return;
+  uv_tcp_t* target = to == Side::down ? down_ : up_;
+  if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(target)) > limits_.buffer_bytes) {
+    // The other side cannot keep up: stop reading this one until it drains.
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(side == Side::down ? down_ : up_));
+    (side == Side::down ? down_paused_ : up_paused_) = true;
+  }
+}
+
+void Session::write(Side side, char* owned, size_t len, bool close_after) {
+  uv_tcp_t* h = side == Side::down ? down_ : up_;
+  if (closing_ || !h) {
+    std::free(owned);
+    return;
+  }
+  auto* req = new WriteReq{{}, this, side, owned, close_after};
+  uv_buf_t b = uv_buf_init(owned, static_cast<unsigned>(len));
+  int rc = uv_write(&req->req, reinterpret_cast<uv_stream_t*>(h), &b, 1, [](uv_write_t* w, int status) {
+    auto* r = reinterpret_cast<WriteReq*>(w);
+    Session* s = r->session;
+    const Side side = r->side;
+    const bool close_after = r->close_after;
+    std::free(r->buf);
+    delete r;
+    // On UV_ECANCELED the handle is closing and the session with it.
+    if (status == UV_ECANCELED || s->closing_) return;
+    if (status < 0) {
+      s->close(std::string("writing to the ") + (side == Side::down ? "client" : "upstream") +
+               " failed: " + describe_error(status));
+      return;
+    }
+    s->on_write_done(side, status, close_after);
+  });
+  if (rc < 0) {
+    std::free(owned);
+    delete req;
+    close("write failed: " + describe_error(rc));
+  }
+}
+
+void Session::on_write_done(Side side, int, bool close_after) {
+  if (close_after) {
+    close("answered and closed");
+    return;
+  }
+  if (!relaying_) return;
+  uv_tcp_t* target = side == Side::down ? down_ : up_;
+  bool& paused = side == Side::down ? up_paused_ : down_paused_;
+  const bool source_eof = side == Side::down ? up_eof_ : down_eof_;
+  if (paused && !source_eof &&
+      uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(target)) <= limits_.buffer_bytes / 2) {
+    paused = false;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(side == Side::down ? up_ : down_), alloc_cb, read_cb);
+  }
+}
+
+void Session::send_down(const void* data, size_t len) {
+  if (len == 0) return;
+  char* copy = static_cast<char*>(std::malloc(len));
+  std::memcpy(copy, data, len);
+  write(Side::down, copy, len, false);
+}
+
+void Session::send_up(const void* data, size_t len) {
+  if (len == 0) return;
+  char* copy = static_cast<char*>(std::malloc(len));
+  std::memcpy(copy, data, len);
+  write(Side::up, copy, len, false);
+}
+
+void Session::finish_down(const void* data, size_t len, const std::string& reason) {
+  BRAID_LOG(info, "[s%llu] %s", static_cast<unsigned long long>(id_), reason.c_str());
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(down_));
+  char* copy = static_cast<char*>(std::malloc(len));
+  std::memcpy(copy, data, len);
+  write(Side::down, copy, len, true);
+}
+
+void Session::on_eof(Side from) {
+  if (!relaying_) {
+    if (from == Side::down) {
+      down_eof_ = true;
+      on_downstream_eof_in_handshake();
+    } else {
+      close("upstream closed before the stream began");
+    }
+    return;
+  }
+  (from == Side::down ? down_eof_ : up_eof_) = true;
+  if (from == Side::up) sample_upstream_subflows();
+  // Half-close (STYLE.md rule 4): EOF from one side becomes a shutdown of the
+  // other side's write direction, after everything queued has been written.
+  uv_tcp_t* other = from == Side::down ? up_ : down_;
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(other), [](uv_shutdown_t* r, int status) {
+    auto* s = static_cast<Session*>(r->data);
+    delete r;
+    if (status == UV_ECANCELED || s->closing_) return;
+    if (status < 0) {
+      s->close("half-close failed: " + describe_error(status));
+      return;
+    }
+    ++s->shutdowns_done_;
+    s->maybe_finish_relay();
+  });
+  if (rc < 0) {
+    delete req;
+    close("half-close failed: " + describe_error(rc));
+  }
+}
+
+void Session::maybe_finish_relay() {
+  if (down_eof_ && up_eof_ && shutdowns_done_ == 2) close("done");
+}
+
+void Session::resolve(const std::string& host, uint16_t port) {
+  auto* r = new DnsReq{{}, this};
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  const std::string service = std::to_string(port);
+  int rc = uv_getaddrinfo(
+      loop_, &r->req,
+      [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
+        auto* d = reinterpret_cast<DnsReq*>(req);
+        Session* s = d->session;
+        delete d;
+        s->dns_ = nullptr;
+        --s->refs_;
+        std::vector<sockaddr_storage> addrs;
+        for (addrinfo* ai = res; ai && status == 0; ai = ai->ai_next) {
+          if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+          sockaddr_storage ss{};
+          std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+          addrs.push_back(ss);
+        }
+        uv_freeaddrinfo(res);
+        if (s->closing_) {
+          s->release();
+          return;
+        }
+        if (status == 0 && addrs.empty()) status = UV_EAI_NODATA;
+        s->on_resolved(status, std::move(addrs));
+      },
+      host.c_str(), service.c_str(), &hints);
+  if (rc < 0) {
+    delete r;
+    on_resolved(rc, {});
+    return;
+  }
+  dns_ = r;
+  ++refs_;
+}
+
+void Session::dial(std::vector<sockaddr_storage> addrs, bool mptcp) {
+  dial_addrs_ = std::move(addrs);
+  dial_index_ = 0;
+  dial_mptcp_ = mptcp;
+  dial_error_ = 0;
+  try_dial_next();
+}
+
+void Session::try_dial_next() {
+  while (!closing_) {
+    if (dial_index_ >= dial_addrs_.size()) {
+      on_dialed(dial_error_ ? dial_error_ : UV_EHOSTUNREACH);
+      return;
+    }
+    const sockaddr_storage& addr = dial_addrs_[dial_index_++];
+    platform::StreamSocket sock;
+    if (int rc = platform::open_stream_socket(addr.ss_family, dial_mptcp_, sock); rc < 0) {
+      dial_error_ = rc;
+      continue;
+    }
+    attempt_ = new_tcp();
+    if (int rc = uv_tcp_open(attempt_, sock.fd); rc < 0) {
+      ::close(sock.fd);
+      dial_error_ = rc;
+      close_handle(reinterpret_cast<uv_handle_t*>(attempt_));
+      attempt_ = nullptr;
+      continue;
+    }
+    up_mptcp_ = sock.mptcp;
+    up_mptcp_error_ = sock.mptcp_error;
+    uv_tcp_nodelay(attempt_, 1);
+    auto* req = new ConnectReq{{}, this};
+    int rc = uv_tcp_connect(&req->req, attempt_, reinterpret_cast<const sockaddr*>(&addr),
+                            [](uv_connect_t* c, int status) {
+                              auto* r = reinterpret_cast<ConnectReq*>(c);
+                              Session* s = r->session;
+                              uv_tcp_t* handle = reinterpret_cast<uv_tcp_t*>(c->handle);
+                              delete r;
+                              // Cancelled: the attempt timed out or the session is closing.
+                              if (status == UV_ECANCELED || s->closing_ || handle != s->attempt_) return;
+                              uv_timer_stop(s->connect_timer_);
+                              if (status < 0) {
+                                s->dial_error_ = status;
+                                s->close_handle(reinterpret_cast<uv_handle_t*>(s->attempt_));
+                                s->attempt_ = nullptr;
+                                s->try_dial_next();
+                                return;
+                              }
+                              s->up_ = s->attempt_;
+                              s->attempt_ = nullptr;
+                              s->on_dialed(0);
+                            });
+    if (rc < 0) {
+      delete req;
+      dial_error_ = rc;
+      close_handle(reinterpret_cast<uv_handle_t*>(attempt_));
+      attempt_ = nullptr;
+      continue;
+    }
+    uv_timer_start(
+        connect_timer_,
+        [](uv_timer_t* t) {
+          auto* s = static_cast<Session*>(t->data);
+          if (s->closing_ || !s->attempt_) return;
+          s->dial_error_ = UV_ETIMEDOUT;
+          s->close_handle(reinterpret_cast<uv_handle_t*>(s->attempt_));
+          s->attempt_ = nullptr;
+          s->try_dial_next();
+        },
+        limits_.connect_timeout_ms, 0);
+    return;
+  }
+}
+
+void Session::read_upstream() {
+  if (!up_ || closing_) return;
+  int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(up_), alloc_cb, read_cb);
+  if (rc < 0 && rc != UV_EALREADY) close("cannot read from upstream: " + describe_error(rc));
+}
+
+void Session::start_relay() {
+  if (closing_) return;
+  relaying_ = true;
+  last_activity_ = uv_now(loop_);
+  arm_timer(limits_.idle_timeout_ms);
+  read_upstream();
+  if (closing_) return;
+  if (down_eof_) {
+    // The client half-closed during the handshake: pass it on now.
+    down_eof_ = false;
+    on_eof(Side::down);
+    return;
+  }
+  down_paused_ = false;
+  int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(down_), alloc_cb, read_cb);
+  if (rc < 0 && rc != UV_EALREADY) close("cannot read from the client: " + describe_error(rc));
+}
+
+void Session::arm_timer(uint64_t ms) {
+  uv_timer_start(
+      timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->on_timer(); }, ms, 0);
+}
+
+void Session::on_timer() {
+  if (closing_) return;
+  if (!relaying_) {
+    on_handshake_timeout();
+    return;
+  }
+  const uint64_t idle = uv_now(loop_) - last_activity_;
+  if (idle >= limits_.idle_timeout_ms) {
+    close("idle for " + std::to_string(idle / 1000) + " s");
+    return;
+  }
+  arm_timer(limits_.idle_timeout_ms - idle);
+}
+
+sockaddr_storage Session::local_address(uv_tcp_t* h) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (h) uv_tcp_getsockname(h, reinterpret_cast<sockaddr*>(&ss), &len);
+  return ss;
+}
+
+void Session::sample_upstream_subflows() {
+  if (!up_ || !up_mptcp_) return;
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(up_), &fd) != 0) return;
+  std::vector<platform::SubflowStats> now;
+  if (platform::read_subflows(fd, now) <= 0) return;
+  // Merge by subflow: a subflow that closed (its path went down) keeps its
+  // last counters, so the totals never go backwards.
+  for (auto& fresh : now) {
+    const std::string key = sockaddr_to_string(reinterpret_cast<const sockaddr*>(&fresh.local)) + ">" +
+                            sockaddr_to_string(reinterpret_cast<const sockaddr*>(&fresh.remote));
+    bool merged = false;
+    for (auto& old : subflows_) {
+      if (key != sockaddr_to_string(reinterpret_cast<const sockaddr*>(&old.local)) + ">" +
+                     sockaddr_to_string(reinterpret_cast<const sockaddr*>(&old.remote)))
+        continue;
+      if (fresh.bytes_sent + fresh.bytes_received >= old.bytes_sent + old.bytes_received) old = fresh;
+      merged = true;
+      break;
+    }
+    if (!merged) subflows_.push_back(fresh);
+  }
+}
+
+}  // namespace braid::net

@@ -1,0 +1,154 @@
+// The life of one proxied connection on a libuv loop: the accepted
+// (downstream) connection, the dialled (upstream) one, timers, name
+// resolution, the handshake phase and the relay with backpressure and
+// half-close. Client and concentrator sessions derive from it and add only
+// their protocol.
+//
+// Ownership (STYLE.md rule 3): a session table owns each session; the session
+// owns its handles; close() is idempotent and the session tells its owner it
+// is finished only after the last close callback, so no libuv callback ever
+// sees freed memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <uv.h>
+
+#include "config/config.hpp"
+#include "net/log.hpp"
+#include "braid/platform.hpp"
+
+namespace braid::net {
+
+class Session;
+
+/// Whoever owns sessions; told once per session, after its last close callback.
+class SessionOwner {
+ public:
+  virtual ~SessionOwner() = default;
+  virtual void session_finished(Session& s) = 0;
+};
+
+class Session {
+ public:
+  Session(uv_loop_t* loop, uint64_t id, const config::Limits& limits, SessionOwner& owner);
+  virtual ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  uint64_t id() const { return id_; }
+  bool closing() const { return closing_; }
+
+  /// The handle the server accepts the new connection into.
+  uv_tcp_t* downstream() { return down_; }
+  /// Begins the handshake: reads from downstream and arms the handshake timer.
+  void start();
+  /// Ends the session; safe to call any number of times from any callback.
+  void close(const std::string& reason);
+
+ protected:
+  // --- hooks for the protocol on top ---
+  /// New bytes from downstream are in in_ (handshake phase only).
+  virtual void on_downstream_bytes() = 0;
+  /// New bytes from upstream are in up_in_ (handshake phase, after dial succeeded).
+  virtual void on_upstream_bytes() {}
+  /// Name resolution finished; @p addrs is empty when status < 0.
+  virtual void on_resolved(int status, std::vector<sockaddr_storage> addrs) = 0;
+  /// dial() finished: 0 with upstream() connected, or the last error.
+  virtual void on_dialed(int status) = 0;
+  /// The handshake timer fired before start_relay().
+  virtual void on_handshake_timeout() { close("handshake timed out"); }
+  /// Called once from close(), before handles are closed.
+  virtual void on_closing() {}
+  /// Downstream sent EOF during the handshake.
+  virtual void on_downstream_eof_in_handshake() { close("client closed during the handshake"); }
+
+  // --- tools ---
+  void send_down(const void* data, size_t len);
+  void send_up(const void* data, size_t len);
+  /// Sends a final message downstream and closes once it is written.
+  void finish_down(const void* data, size_t len, const std::string& reason);
+  /// Starts asynchronous resolution of host (a name) for @p port.
+  void resolve(const std::string& host, uint16_t port);
+  /// Connects to each address in turn until one answers (per-attempt connect
+  /// timeout); MPTCP sockets when @p mptcp, falling back to TCP if refused.
+  void dial(std::vector<sockaddr_storage> addrs, bool mptcp);
+  /// Reads upstream in the handshake phase (for a reply that precedes the stream).
+  void read_upstream();
+  /// Switches to relaying both ways; bytes already in in_ / up_in_ must have
+  /// been forwarded by the caller.
+  void start_relay();
+
+  uv_tcp_t* upstream() const { return up_; }
+  bool upstream_is_mptcp() const { return up_mptcp_; }
+  int upstream_mptcp_error() const { return up_mptcp_error_; }
+  bool relaying() const { return relaying_; }
+  uv_loop_t* loop() const { return loop_; }
+  const config::Limits& limits() const { return limits_; }
+  /// Local address of @p h as a socket address (zeros on failure).
+  static sockaddr_storage local_address(uv_tcp_t* h);
+  /// Reads the upstream's MPTCP subflows and keeps the reading with most bytes
+  /// (subflows vanish as the connection closes).
+  void sample_upstream_subflows();
+  const std::vector<platform::SubflowStats>& upstream_subflows() const { return subflows_; }
+
+  std::string in_;     ///< downstream bytes not yet consumed by the handshake
+  std::string up_in_;  ///< upstream bytes not yet consumed by the handshake
+  uint64_t bytes_up_ = 0;    ///< relayed downstream → upstream
+  uint64_t bytes_down_ = 0;  ///< relayed upstream → downstream
+
+ private:
+  struct WriteReq;
+  struct DnsReq;
+  struct ConnectReq;
+  enum class Side { down, up };
+
+  uv_tcp_t* new_tcp();
+  void close_handle(uv_handle_t* h);
+  void release();
+  void write(Side side, char* owned, size_t len, bool close_after);
+  void on_read(Side side, ssize_t nread, const uv_buf_t* buf);
+  void on_write_done(Side side, int status, bool close_after);
+  void on_eof(Side from);
+  void try_dial_next();
+  void arm_timer(uint64_t ms);
+  void on_timer();
+  void maybe_finish_relay();
+
+  static void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf);
+  static void read_cb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+
+  uv_loop_t* loop_;
+  uint64_t id_;
+  config::Limits limits_;
+  SessionOwner& owner_;
+
+  uv_tcp_t* down_ = nullptr;
+  uv_tcp_t* up_ = nullptr;
+  uv_tcp_t* attempt_ = nullptr;  ///< the upstream connect in progress
+  uv_timer_t* timer_ = nullptr;          ///< handshake, then idle
+  uv_timer_t* connect_timer_ = nullptr;  ///< one connect attempt
+  DnsReq* dns_ = nullptr;
+
+  std::vector<sockaddr_storage> dial_addrs_;
+  size_t dial_index_ = 0;
+  bool dial_mptcp_ = false;
+  int dial_error_ = 0;
+  bool up_mptcp_ = false;
+  int up_mptcp_error_ = 0;
+
+  int refs_ = 0;  ///< open handles + pending requests that hold this session
+  bool closing_ = false;
+  bool relaying_ = false;
+  bool down_paused_ = false;  ///< downstream reading paused for backpressure
+  bool up_paused_ = false;
+  bool down_eof_ = false;     ///< downstream sent EOF
+  bool up_eof_ = false;
+  int shutdowns_done_ = 0;
+  uint64_t last_activity_ = 0;
+  std::vector<platform::SubflowStats> subflows_;
+};
+
+}  // namespace braid::net

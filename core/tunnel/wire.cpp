@@ -1,0 +1,86 @@
+#include "tunnel/wire.hpp"
+
+#include "socks5/codec.hpp"
+
+namespace braid::wire {
+
+const char* status_name(uint8_t status) {
+  switch (status) {
+    case kTimedOut: return "timed out";
+    case kKindNotSupported: return "kind not supported";
+    case kUnsupportedVersion: return "unsupported protocol version";
+    case kBadToken: return "token rejected";
+    case kMalformed: return "malformed request";
+    case kBusy: return "concentrator at its connection limit";
+    default: return socks5::reply_name(status);
+  }
+}
+
+uint8_t to_socks_reply(uint8_t status) {
+  if (status <= kAddressTypeNotSupported) return status;
+  if (status == kBadToken) return socks5::kNotAllowed;
+  return socks5::kGeneralFailure;
+}
+
+int to_http_status(uint8_t status) { return status == kTimedOut ? 504 : 502; }
+
+void encode_request(const Request& r, Bytes& out) {
+  out.push_back(kVersion);
+  out.push_back(static_cast<uint8_t>(r.kind));
+  out.push_back(0x00);  // FLAGS, reserved
+  out.push_back(static_cast<uint8_t>(r.token.size()));
+  out.insert(out.end(), r.token.begin(), r.token.end());
+  encode_address(r.destination, out);
+}
+
+ParseResult<Request> decode_request(ByteSpan in) {
+  using R = ParseResult<Request>;
+  if (in.empty()) return R::more();
+  if (byte_at(in, 0) != kVersion) return R::fail(kUnsupportedVersion);
+  if (in.size() < 4) return R::more();
+  if (byte_at(in, 2) != 0x00) return R::fail(kMalformed);
+  const size_t tlen = byte_at(in, 3);
+  if (tlen == 0) return R::fail(kMalformed);
+  if (in.size() < 4 + tlen) return R::more();
+  auto addr = decode_address(in.subspan(4 + tlen));
+  if (addr.status == Parse::need_more) return R::more();
+  if (addr.status == Parse::error)
+    return R::fail(addr.code == socks5::kAddressTypeNotSupported ? kAddressTypeNotSupported : kMalformed);
+  Request r;
+  r.kind = static_cast<Kind>(byte_at(in, 1));
+  r.token.assign(reinterpret_cast<const char*>(in.data() + 4), tlen);
+  r.destination = std::move(addr.value);
+  return R::ok(4 + tlen + addr.consumed, std::move(r));
+}
+
+void encode_reply(const Reply& r, Bytes& out) {
+  out.push_back(kVersion);
+  out.push_back(r.status);
+  encode_address(r.bound.type == Destination::Type::domain ? Destination::ipv4_any() : r.bound, out);
+}
+
+ParseResult<Reply> decode_reply(ByteSpan in) {
+  using R = ParseResult<Reply>;
+  if (in.empty()) return R::more();
+  if (byte_at(in, 0) != kVersion) return R::fail(kUnsupportedVersion);
+  if (in.size() < 2) return R::more();
+  auto addr = decode_address(in.subspan(2));
+  if (addr.status == Parse::need_more) return R::more();
+  if (addr.status == Parse::error)
+    return R::fail(addr.code == socks5::kAddressTypeNotSupported ? kAddressTypeNotSupported : kMalformed);
+  Reply r;
+  r.status = byte_at(in, 1);
+  r.bound = std::move(addr.value);
+  return R::ok(2 + addr.consumed, std::move(r));
+}
+
+bool token_equal(const std::string& a, const std::string& b) {
+  // Length is not secret (it is on the wire in clear until TLS lands); the
+  // contents are compared without an early exit.
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace braid::wire

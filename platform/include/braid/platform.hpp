@@ -1,0 +1,74 @@
+// braid_platform: the operating-system seam of Braid.
+//
+// core/ asks this interface to create sockets and to read what the kernel
+// knows about them; each operating system has its own implementation file
+// under platform/<os>/, chosen in CMake. Functions return negative errno
+// values (libuv style) on failure, never a quiet success.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <sys/socket.h>
+
+namespace braid::platform {
+
+/// Result of open_stream_socket().
+struct StreamSocket {
+  int fd = -1;           ///< the new socket, or -1
+  bool mptcp = false;    ///< true when the socket was created as IPPROTO_MPTCP
+  int mptcp_error = 0;   ///< why MPTCP was refused (negative errno), 0 if it was not
+};
+
+/**
+ * Creates a non-blocking, close-on-exec stream socket of @p family.
+ *
+ * With @p want_mptcp the socket is created with IPPROTO_MPTCP; when the kernel
+ * refuses (no MPTCP support, or net.mptcp.enabled=0) a plain TCP socket is
+ * created instead and the refusal is reported in mptcp_error.
+ * @return 0 on success, a negative errno when no socket could be created.
+ */
+int open_stream_socket(int family, bool want_mptcp, StreamSocket& out);
+
+/// Explains a negative errno from MPTCP socket creation in words a user can act on.
+std::string describe_mptcp_error(int negative_errno);
+
+/**
+ * True when @p fd is an MPTCP socket whose connection is really running MPTCP.
+ * The kernel falls back to plain TCP silently (peer without MPTCP, middlebox
+ * stripping options); MPTCP_INFO fails on such a socket (Linux 5.16+).
+ */
+bool mptcp_active(int fd);
+
+/// What the kernel reports about one subflow of an MPTCP connection.
+struct SubflowStats {
+  sockaddr_storage local{};
+  sockaddr_storage remote{};
+  uint64_t bytes_sent = 0;       ///< tcpi_bytes_sent (includes retransmissions)
+  uint64_t bytes_acked = 0;      ///< tcpi_bytes_acked
+  uint64_t bytes_received = 0;   ///< tcpi_bytes_received
+  uint64_t bytes_retrans = 0;    ///< tcpi_bytes_retrans
+  uint32_t rtt_us = 0;           ///< smoothed RTT
+};
+
+/**
+ * Reads every subflow of the MPTCP connection on @p fd (MPTCP_TCPINFO and
+ * MPTCP_SUBFLOW_ADDRS). Returns the number of subflows, or a negative errno
+ * (-EOPNOTSUPP / -ENOPROTOOPT for a socket that fell back to TCP).
+ */
+int read_subflows(int fd, std::vector<SubflowStats>& out);
+
+/// MPTCP limits of the kernel's in-kernel path manager (per network namespace).
+struct MptcpLimits {
+  uint32_t subflows = 0;           ///< extra subflows per connection
+  uint32_t add_addr_accepted = 0;  ///< ADD_ADDR announcements accepted per connection
+};
+
+/// Reads the path manager's limits over generic netlink ("mptcp_pm").
+int get_mptcp_limits(MptcpLimits& out);
+
+/// Sets the path manager's limits; needs CAP_NET_ADMIN (-EPERM otherwise).
+int set_mptcp_limits(const MptcpLimits& limits);
+
+}  // namespace braid::platform
