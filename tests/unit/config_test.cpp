@@ -1,0 +1,78 @@
+// Config validation: errors name the field and what it accepts.
+#include <doctest/doctest.h>
+
+#include "config/config.hpp"
+
+using namespace braid;
+
+namespace {
+std::string client_error(const std::string& json) {
+  std::string error;
+  auto c = config::parse_client_config(json, error);
+  CHECK_FALSE(c);
+  return error;
+}
+}  // namespace
+
+TEST_CASE("config: an empty object gives the defaults") {
+  std::string error;
+  auto c = config::parse_client_config("{}", error);
+  REQUIRE(c);
+  CHECK(c->socks_listen->to_string() == "127.0.0.1:1080");
+  CHECK(c->http_listen->to_string() == "127.0.0.1:8118");
+  CHECK_FALSE(c->concentrator);
+  CHECK(c->mptcp);
+}
+
+TEST_CASE("config: a full client config") {
+  std::string error;
+  auto c = config::parse_client_config(R"({
+    "socks": "127.0.0.1:1081", "http": null, "mixed": "[::1]:7890",
+    "auth": {"username": "u", "password": "p"},
+    "concentrator": {"address": "conc.example:7300", "token": "t0k"},
+    "mptcp": false, "log_level": "debug",
+    "limits": {"max_connections": 10, "idle_timeout_ms": 5000, "buffer_bytes": 65536}
+  })",
+                                       error);
+  REQUIRE_MESSAGE(c, error);
+  CHECK(c->socks_listen->port == 1081);
+  CHECK_FALSE(c->http_listen);
+  CHECK(c->mixed_listen->to_string() == "[::1]:7890");
+  CHECK(c->auth->username == "u");
+  CHECK(c->concentrator->address.domain == "conc.example");
+  CHECK(c->concentrator->token == "t0k");
+  CHECK_FALSE(c->mptcp);
+  CHECK(c->limits.max_connections == 10);
+  CHECK(c->limits.buffer_bytes == 65536);
+}
+
+TEST_CASE("config: errors name the field") {
+  CHECK(client_error("{") .find("not valid JSON") != std::string::npos);
+  CHECK(client_error(R"({"sock": "127.0.0.1:1"})").find("sock: unknown setting") != std::string::npos);
+  CHECK(client_error(R"({"socks": "127.0.0.1"})").find("socks: expected HOST:PORT") != std::string::npos);
+  CHECK(client_error(R"({"socks": 1080})").find("socks: expected a string") != std::string::npos);
+  CHECK(client_error(R"({"limits": {"idle_timeout_ms": "x"}})").find("limits.idle_timeout_ms: expected an integer") !=
+        std::string::npos);
+  CHECK(client_error(R"({"limits": {"max_connections": 0}})").find("limits.max_connections") != std::string::npos);
+  CHECK(client_error(R"({"concentrator": {"address": "h:1"}})").find("concentrator.token: required") !=
+        std::string::npos);
+  CHECK(client_error(R"({"concentrator": {"address": "h:1", "token": ""}})").find("concentrator.token") !=
+        std::string::npos);
+  CHECK(client_error(R"({"socks": null, "http": null})").find("at least one listener") != std::string::npos);
+  CHECK(client_error(R"({"log_level": "loud"})").find("log_level: expected one of") != std::string::npos);
+  CHECK(client_error(R"({"auth": {"username": "u"}})").find("auth.password: required") != std::string::npos);
+}
+
+TEST_CASE("config: concentrator") {
+  std::string error;
+  auto c = config::parse_concentrator_config(R"({"listen": "0.0.0.0:7301", "tokens": ["a", "b"]})", error);
+  REQUIRE_MESSAGE(c, error);
+  CHECK(c->listen.port == 7301);
+  CHECK(c->tokens.size() == 2);
+  CHECK_FALSE(config::parse_concentrator_config(R"({"listen": "0.0.0.0:7301"})", error));
+  CHECK(error.find("tokens: at least one") != std::string::npos);
+  CHECK_FALSE(config::parse_concentrator_config(R"({"tokens": ["a", 3]})", error));
+  CHECK(error.find("tokens[1]: expected a string") != std::string::npos);
+  CHECK_FALSE(config::parse_concentrator_config(R"({"tokens": ["a"], "mptcp_subflows": 9})", error));
+  CHECK(error.find("mptcp_subflows") != std::string::npos);
+}

@@ -1,0 +1,505 @@
+// The client engine and the concentrator together on loopback, driven by
+// plain blocking sockets the way an application would: SOCKS5 and HTTP
+// answers, auth, half-close both ways, large transfers with backpressure,
+// and bad input that must not disturb other sessions.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <future>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <uv.h>
+
+#include "client/engine.hpp"
+#include "concentrator/server.hpp"
+#include "net/log.hpp"
+#include "socks5/codec.hpp"
+#include "test_util.hpp"
+
+using namespace braid;
+using braid::test::hex;
+
+namespace {
+
+// A blocking TCP client socket with a receive timeout so a bug fails the test
+// instead of hanging it.
+struct Conn {
+  int fd = -1;
+  explicit Conn(uint16_t port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
+  }
+  ~Conn() {
+    if (fd >= 0) ::close(fd);
+  }
+  void send(const Bytes& b) { send(std::string(b.begin(), b.end())); }
+  void send(const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+      ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      REQUIRE(n > 0);
+      off += static_cast<size_t>(n);
+    }
+  }
+  // Exactly n bytes, or fewer if the peer closed.
+  std::string recv_n(size_t n) {
+    std::string out;
+    char buf[65536];
+    while (out.size() < n) {
+      ssize_t r = ::recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
+      if (r <= 0) break;
+      out.append(buf, static_cast<size_t>(r));
+    }
+    return out;
+  }
+  std::string recv_all() {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+      ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+      if (r <= 0) break;
+      out.append(buf, static_cast<size_t>(r));
+    }
+    return out;
+  }
+  void shutdown_write() { ::shutdown(fd, SHUT_WR); }
+};
+
+// A loopback TCP server on its own thread; each connection is handled by fn.
+class TestServer {
+ public:
+  explicit TestServer(std::function<void(int)> fn) : fn_(std::move(fn)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
+    REQUIRE(::listen(fd_, 64) == 0);
+    socklen_t len = sizeof sin;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
+    port_ = ntohs(sin.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        workers_.emplace_back([this, c] {
+          fn_(c);
+          ::close(c);
+        });
+      }
+    });
+  }
+  ~TestServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    for (auto& w : workers_) w.join();
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_;
+  uint16_t port_;
+  std::function<void(int)> fn_;
+  std::thread thread_;
+  std::vector<std::thread> workers_;
+};
+
+// Echoes until EOF, then half-closes.
+void echo(int fd) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    ssize_t off = 0;
+    while (off < n) {
+      ssize_t w = ::send(fd, buf + off, static_cast<size_t>(n - off), MSG_NOSIGNAL);
+      if (w <= 0) return;
+      off += w;
+    }
+  }
+  ::shutdown(fd, SHUT_WR);
+}
+
+// A port with nothing listening on it.
+uint16_t closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+  socklen_t len = sizeof sin;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  ::close(fd);
+  return ntohs(sin.sin_port);
+}
+
+// The concentrator and a client engine on one libuv loop in a thread. The
+// test ends by stopping both and checking that every handle closed.
+class Stack {
+ public:
+  explicit Stack(std::function<void(config::ClientConfig&)> tweak = {}, bool with_concentrator = true,
+                 std::string client_token = "s3cret") {
+    log::set_level(log::Level::warn);
+    uv_loop_init(&loop_);
+    config::ConcentratorConfig cc = config::default_concentrator_config();
+    cc.listen = *parse_host_port("127.0.0.1:0");
+    cc.tokens = {"s3cret"};
+    cc.mptcp_subflows = 0;  // leave the namespace's limits alone
+    server_ = std::make_unique<concentrator::Server>(&loop_, cc);
+    std::string error;
+    REQUIRE_MESSAGE(server_->start(error), error);
+    config::ClientConfig c = config::default_client_config();
+    c.socks_listen = *parse_host_port("127.0.0.1:0");
+    c.http_listen = *parse_host_port("127.0.0.1:0");
+    c.mixed_listen = *parse_host_port("127.0.0.1:0");
+    if (with_concentrator) c.concentrator = config::Concentrator{server_->bound(), client_token};
+    if (tweak) tweak(c);
+    engine_ = std::make_unique<client::Engine>(&loop_, c);
+    REQUIRE_MESSAGE(engine_->start(error), error);
+    for (const auto& l : engine_->listening()) {
+      if (l.frontend == client::Frontend::socks5) socks = l.address.port;
+      if (l.frontend == client::Frontend::http) http = l.address.port;
+      if (l.frontend == client::Frontend::mixed) mixed = l.address.port;
+    }
+    uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
+      auto* self = static_cast<Stack*>(a->data);
+      self->engine_->stop([] {});
+      self->server_->stop([] {});
+      uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+    });
+    stop_.data = this;
+    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  }
+  ~Stack() {
+    uv_async_send(&stop_);
+    thread_.join();
+    engine_.reset();
+    server_.reset();
+    CHECK(uv_loop_close(&loop_) == 0);
+  }
+  uint16_t socks = 0, http = 0, mixed = 0;
+  uint16_t concentrator() const { return server_->bound().port; }
+
+ private:
+  uv_loop_t loop_;
+  uv_async_t stop_;
+  std::unique_ptr<concentrator::Server> server_;
+  std::unique_ptr<client::Engine> engine_;
+  std::thread thread_;
+};
+
+Bytes socks_connect(uint16_t port) {
+  Bytes b = hex("05 01 00 01 7f 00 00 01");
+  b.push_back(static_cast<uint8_t>(port >> 8));
+  b.push_back(static_cast<uint8_t>(port & 0xff));
+  return b;
+}
+
+// Greets without auth, sends CONNECT to 127.0.0.1:port, returns the REP code.
+int socks_open(Conn& c, uint16_t port) {
+  c.send(hex("05 01 00"));
+  CHECK(c.recv_n(2) == std::string("\x05\x00", 2));
+  c.send(socks_connect(port));
+  auto rep = c.recv_n(10);
+  if (rep.size() < 2) return -1;
+  return static_cast<uint8_t>(rep[1]);
+}
+
+std::string random_bytes(size_t n) {
+  std::mt19937_64 rng(42);
+  std::string s(n, '\0');
+  for (auto& ch : s) ch = static_cast<char>(rng());
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("proxy: SOCKS5 CONNECT through the concentrator echoes bytes intact and passes half-close on") {
+  TestServer server(echo);
+  for (bool via_concentrator : {true, false}) {
+    CAPTURE(via_concentrator);
+    Stack stack({}, via_concentrator);
+    Conn c(stack.socks);
+    REQUIRE(socks_open(c, server.port()) == socks5::kSucceeded);
+    const std::string payload = random_bytes(3 << 20);
+    // Send everything, then half-close; the echo comes back whole and then EOF.
+    auto reader = std::async(std::launch::async, [&] { return c.recv_all(); });
+    c.send(payload);
+    c.shutdown_write();
+    CHECK(reader.get() == payload);
+  }
+}
+
+TEST_CASE("proxy: the server half-closes first and the client can still send") {
+  // The server sends a greeting, half-closes, then reads until EOF and
+  // reports the byte count it got in a second connection-independent way.
+  std::promise<size_t> got;
+  TestServer server([&](int fd) {
+    ::send(fd, "hello", 5, MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    size_t total = 0;
+    char buf[65536];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) total += static_cast<size_t>(n);
+    got.set_value(total);
+  });
+  Stack stack;
+  Conn c(stack.socks);
+  REQUIRE(socks_open(c, server.port()) == socks5::kSucceeded);
+  CHECK(c.recv_all() == "hello");  // EOF arrived after the greeting
+  c.send(std::string(100000, 'x'));
+  c.shutdown_write();
+  auto f = got.get_future();
+  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(f.get() == 100000);
+}
+
+TEST_CASE("proxy: a slow reader gets every byte (backpressure, not loss)") {
+  const std::string payload = random_bytes(8 << 20);
+  TestServer server([&](int fd) {
+    size_t off = 0;
+    while (off < payload.size()) {
+      ssize_t n = ::send(fd, payload.data() + off, std::min<size_t>(1 << 16, payload.size() - off), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      off += static_cast<size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+  });
+  Stack stack([](config::ClientConfig& c) { c.limits.buffer_bytes = 64 * 1024; });
+  Conn c(stack.socks);
+  REQUIRE(socks_open(c, server.port()) == socks5::kSucceeded);
+  std::string got;
+  char buf[4096];
+  for (int i = 0; i < 20; ++i) {  // dawdle at first so the queues fill up
+    ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n > 0) got.append(buf, static_cast<size_t>(n));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  got += c.recv_all();
+  CHECK(got.size() == payload.size());
+  CHECK(got == payload);
+}
+
+TEST_CASE("proxy: SOCKS5 failures come back as the right REP code") {
+  Stack stack;
+  SUBCASE("connection refused") {
+    Conn c(stack.socks);
+    CHECK(socks_open(c, closed_port()) == socks5::kConnectionRefused);
+  }
+  SUBCASE("unresolvable name: host unreachable") {
+    Conn c(stack.socks);
+    c.send(hex("05 01 00"));
+    c.recv_n(2);
+    c.send(hex("05 01 00 03 0f 6e 6f 2d 73 75 63 68 2e 69 6e 76 61 6c 69 64 00 50"));  // no-such.invalid
+    auto rep = c.recv_n(10);
+    REQUIRE(rep.size() >= 2);
+    CHECK(static_cast<uint8_t>(rep[1]) == socks5::kHostUnreachable);
+  }
+  SUBCASE("BIND: command not supported") {
+    Conn c(stack.socks);
+    c.send(hex("05 01 00"));
+    c.recv_n(2);
+    c.send(hex("05 02 00 01 7f 00 00 01 00 50"));
+    CHECK(c.recv_n(10) == std::string("\x05\x07\x00\x01\0\0\0\0\0\0", 10));
+  }
+  SUBCASE("unknown address type") {
+    Conn c(stack.socks);
+    c.send(hex("05 01 00"));
+    c.recv_n(2);
+    c.send(hex("05 01 00 07 00 00"));
+    auto rep = c.recv_n(10);
+    REQUIRE(rep.size() >= 2);
+    CHECK(static_cast<uint8_t>(rep[1]) == socks5::kAddressTypeNotSupported);
+  }
+  SUBCASE("a client offering only GSSAPI gets 0xFF") {
+    Conn c(stack.socks);
+    c.send(hex("05 01 01"));
+    CHECK(c.recv_n(2) == "\x05\xff");
+    CHECK(c.recv_all().empty());
+  }
+}
+
+TEST_CASE("proxy: a wrong concentrator token is 'not allowed'") {
+  TestServer server(echo);
+  Stack stack({}, true, "wrong-token");
+  Conn c(stack.socks);
+  CHECK(socks_open(c, server.port()) == socks5::kNotAllowed);
+}
+
+TEST_CASE("proxy: SOCKS5 username/password") {
+  TestServer server(echo);
+  Stack stack([](config::ClientConfig& c) { c.auth = config::Credentials{"user", "pass"}; });
+  SUBCASE("no-auth only is refused") {
+    Conn c(stack.socks);
+    c.send(hex("05 01 00"));
+    CHECK(c.recv_n(2) == "\x05\xff");
+  }
+  SUBCASE("wrong password") {
+    Conn c(stack.socks);
+    c.send(hex("05 02 00 02"));
+    CHECK(c.recv_n(2) == "\x05\x02");
+    c.send(hex("01 04 75 73 65 72 04 6e 6f 70 65"));
+    CHECK(c.recv_n(2) == std::string("\x01\x01", 2));
+    CHECK(c.recv_all().empty());
+  }
+  SUBCASE("right password") {
+    Conn c(stack.socks);
+    c.send(hex("05 02 00 02"));
+    CHECK(c.recv_n(2) == "\x05\x02");
+    c.send(hex("01 04 75 73 65 72 04 70 61 73 73"));
+    CHECK(c.recv_n(2) == std::string("\x01\x00", 2));
+    c.send(socks_connect(server.port()));
+    auto rep = c.recv_n(10);
+    REQUIRE(rep.size() == 10);
+    CHECK(rep[1] == 0);
+    c.send("ping");
+    CHECK(c.recv_n(4) == "ping");
+  }
+  SUBCASE("HTTP without credentials gets 407, with them it works") {
+    Conn c(stack.http);
+    c.send("CONNECT 127.0.0.1:" + std::to_string(server.port()) + " HTTP/1.1\r\n\r\n");
+    auto r = c.recv_all();
+    CHECK(r.rfind("HTTP/1.1 407", 0) == 0);
+    CHECK(r.find("Proxy-Authenticate: Basic") != std::string::npos);
+    Conn ok(stack.http);
+    ok.send("CONNECT 127.0.0.1:" + std::to_string(server.port()) +
+            " HTTP/1.1\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\n\r\n");
+    CHECK(ok.recv_n(39) == "HTTP/1.1 200 Connection established\r\n\r\n");
+    ok.send("ping");
+    CHECK(ok.recv_n(4) == "ping");
+  }
+}
+
+TEST_CASE("proxy: HTTP front end") {
+  // An origin that answers every request with its own request line.
+  TestServer origin([](int fd) {
+    std::string req;
+    char buf[4096];
+    while (req.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      req.append(buf, static_cast<size_t>(n));
+    }
+    const std::string line = req.substr(0, req.find("\r\n"));
+    const std::string body = line + "|" + (req.find("Proxy-Connection") == std::string::npos ? "clean" : "dirty");
+    const std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                             "\r\nConnection: close\r\n\r\n" + body;
+    ::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
+  });
+  Stack stack;
+  const std::string where = "127.0.0.1:" + std::to_string(origin.port());
+  SUBCASE("absolute-form GET is forwarded in origin-form without hop-by-hop headers") {
+    for (uint16_t port : {stack.http, stack.mixed}) {
+      Conn c(port);
+      c.send("GET http://" + where + "/x?y=1 HTTP/1.1\r\nHost: " + where + "\r\nProxy-Connection: keep-alive\r\n\r\n");
+      auto r = c.recv_all();
+      CHECK(r.rfind("HTTP/1.1 200 OK", 0) == 0);
+      CHECK(r.find("GET /x?y=1 HTTP/1.1|clean") != std::string::npos);
+    }
+  }
+  SUBCASE("CONNECT then bytes") {
+    Conn c(stack.http);
+    c.send("CONNECT " + where + " HTTP/1.1\r\nHost: " + where + "\r\n\r\nGET /in-tunnel HTTP/1.1\r\n\r\n");
+    auto r = c.recv_all();
+    CHECK(r.rfind("HTTP/1.1 200 Connection established\r\n\r\nHTTP/1.1 200 OK", 0) == 0);
+    CHECK(r.find("GET /in-tunnel HTTP/1.1|clean") != std::string::npos);
+  }
+  SUBCASE("refused upstream: 502") {
+    Conn c(stack.http);
+    c.send("GET http://127.0.0.1:" + std::to_string(closed_port()) + "/ HTTP/1.1\r\n\r\n");
+    CHECK(c.recv_all().rfind("HTTP/1.1 502 Bad Gateway", 0) == 0);
+  }
+  SUBCASE("malformed: 400, and the proxy keeps serving") {
+    Conn bad(stack.http);
+    bad.send("BLAH\x01\x02\r\n\r\n");
+    CHECK(bad.recv_all().rfind("HTTP/1.1 400", 0) == 0);
+    Conn good(stack.http);
+    good.send("GET http://" + where + "/ HTTP/1.1\r\n\r\n");
+    CHECK(good.recv_all().find("200 OK") != std::string::npos);
+  }
+  SUBCASE("the mixed port also speaks SOCKS5") {
+    TestServer e(echo);
+    Conn c(stack.mixed);
+    REQUIRE(socks_open(c, e.port()) == socks5::kSucceeded);
+    c.send("mixed");
+    CHECK(c.recv_n(5) == "mixed");
+  }
+}
+
+TEST_CASE("proxy: bad input at the concentrator gets a status, other sessions go on") {
+  TestServer server(echo);
+  Stack stack;
+  Conn live(stack.socks);
+  REQUIRE(socks_open(live, server.port()) == socks5::kSucceeded);
+  auto status_of = [&](const Bytes& header) {
+    Conn raw(stack.concentrator());
+    raw.send(header);
+    auto reply = raw.recv_all();  // the concentrator answers, then closes
+    return reply.size() >= 2 && reply[0] == 1 ? static_cast<int>(static_cast<uint8_t>(reply[1])) : -1;
+  };
+  CHECK(status_of(hex("02 01 00 01 74")) == 0x10);                                   // unknown version
+  CHECK(status_of(hex("01 01 00 03 62 61 64 01 7f 00 00 01 00 50")) == 0x11);        // wrong token
+  CHECK(status_of(hex("01 01 09 01 74")) == 0x12);                                   // FLAGS set
+  CHECK(status_of(hex("01 01 00 06 73 33 63 72 65 74 09 00")) == 0x08);              // bad ATYP
+  CHECK(status_of(hex("01 02 00 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x07);  // UDP kind, not yet
+  {
+    // 1 MiB of garbage: rejected at the first byte, nothing buffered.
+    Conn raw(stack.concentrator());
+    Bytes junk(1 << 20, 0xEE);
+    ::send(raw.fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    auto reply = raw.recv_all();
+    REQUIRE(reply.size() >= 2);
+    CHECK(static_cast<uint8_t>(reply[1]) == 0x10);
+  }
+  {
+    // Truncated, then the client goes away.
+    Conn raw(stack.concentrator());
+    raw.send(hex("01 01 00 06 73 33"));
+  }
+  // The right header with early data: the echo comes back after the reply.
+  {
+    Conn raw(stack.concentrator());
+    Bytes h = hex("01 01 00 06 73 33 63 72 65 74 01 7f 00 00 01");
+    h.push_back(static_cast<uint8_t>(server.port() >> 8));
+    h.push_back(static_cast<uint8_t>(server.port() & 0xff));
+    for (char ch : std::string("early")) h.push_back(static_cast<uint8_t>(ch));
+    raw.send(h);
+    auto reply = raw.recv_n(9 + 5);
+    REQUIRE(reply.size() == 14);
+    CHECK(reply[1] == 0);
+    CHECK(reply.substr(9) == "early");
+  }
+  live.send("still here");
+  CHECK(live.recv_n(10) == "still here");
+}
+
+TEST_CASE("proxy: the connection limit refuses extra clients and keeps the others") {
+  TestServer server(echo);
+  Stack stack([](config::ClientConfig& c) { c.limits.max_connections = 2; });
+  Conn a(stack.socks), b(stack.socks);
+  REQUIRE(socks_open(a, server.port()) == socks5::kSucceeded);
+  REQUIRE(socks_open(b, server.port()) == socks5::kSucceeded);
+  Conn c(stack.socks);
+  CHECK(c.recv_all().empty());  // closed at once
+  a.send("a");
+  CHECK(a.recv_n(1) == "a");
+}
