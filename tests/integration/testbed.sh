@@ -29,7 +29,8 @@
 # * net runs python3 http.server on 10.31.9.2:80 serving random files of known
 #   sha256 (small.bin 1 MiB, big.bin 20 MiB); /etc/netns/<ns>/hosts maps
 #   files.braid.test to 10.31.9.2 in cli and conc (ip netns exec bind-mounts
-#   it over /etc/hosts), /etc/netns/<ns>/resolv.conf points at 127.0.0.1 in
+#   it over /etc/hosts) and remote-only.braid.test to 10.31.9.2 in conc only
+#   (proves a name was resolved at the concentrator), /etc/netns/<ns>/resolv.conf points at 127.0.0.1 in
 #   those namespaces so unknown names fail fast and deterministically.
 #
 # Public API:
@@ -57,6 +58,7 @@ TB_CONC_CELL_IP=10.31.2.1
 TB_CONC_UP_IP=10.31.9.1
 TB_NET_IP=10.31.9.2
 TB_FILES_HOST=files.braid.test
+TB_REMOTE_ONLY_HOST=remote-only.braid.test  # in conc's hosts file only
 
 : "${TB_WIFI_RATE:=40mbit}"
 : "${TB_CELL_RATE:=20mbit}"
@@ -319,6 +321,7 @@ testbed_up() {
         printf '127.0.0.1 localhost\n%s %s\n' "$TB_NET_IP" "$TB_FILES_HOST" >"/etc/netns/$ns/hosts"
         printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"/etc/netns/$ns/resolv.conf"
     done
+    printf '%s %s\n' "$TB_NET_IP" "$TB_REMOTE_ONLY_HOST" >>"/etc/netns/$TB_CONC/hosts"
 
     tb__start_http
     tb_log "testbed $TB_ID up (wifi $TB_WIFI_RATE, cell $TB_CELL_RATE)"

@@ -76,3 +76,13 @@ TEST_CASE("config: concentrator") {
   CHECK_FALSE(config::parse_concentrator_config(R"({"tokens": ["a"], "mptcp_subflows": 9})", error));
   CHECK(error.find("mptcp_subflows") != std::string::npos);
 }
+
+TEST_CASE("config: the shipped samples in assets/config parse") {
+  std::string text, error;
+  REQUIRE(config::read_file(BRAID_SOURCE_DIR "/assets/config/braid.json", text, error));
+  auto c = config::parse_client_config(text, error);
+  CHECK_MESSAGE(c, error);
+  REQUIRE(config::read_file(BRAID_SOURCE_DIR "/assets/config/concentrator.json", text, error));
+  auto k = config::parse_concentrator_config(text, error);
+  CHECK_MESSAGE(k, error);
+}

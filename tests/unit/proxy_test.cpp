@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <future>
@@ -159,7 +160,7 @@ class Stack {
  public:
   explicit Stack(std::function<void(config::ClientConfig&)> tweak = {}, bool with_concentrator = true,
                  std::string client_token = "s3cret") {
-    log::set_level(log::Level::warn);
+    log::set_level(std::getenv("BRAID_TEST_LOG") ? log::Level::debug : log::Level::warn);
     uv_loop_init(&loop_);
     config::ConcentratorConfig cc = config::default_concentrator_config();
     cc.listen = *parse_host_port("127.0.0.1:0");
@@ -502,4 +503,48 @@ TEST_CASE("proxy: the connection limit refuses extra clients and keeps the other
   CHECK(c.recv_all().empty());  // closed at once
   a.send("a");
   CHECK(a.recv_n(1) == "a");
+}
+
+TEST_CASE("proxy: SOCKS5 CONNECT to an IPv6 destination") {
+  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_addr = in6addr_loopback;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6) != 0) {
+    ::close(fd);
+    MESSAGE("no IPv6 loopback here; skipping the IPv6 case");
+    return;
+  }
+  ::listen(fd, 4);
+  socklen_t len = sizeof sin6;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin6), &len);
+  const uint16_t port = ntohs(sin6.sin6_port);
+  std::thread t([fd] {
+    int c = ::accept(fd, nullptr, nullptr);
+    if (c >= 0) {
+      echo(c);
+      ::close(c);
+    }
+  });
+  {
+    Stack stack;
+    Conn c(stack.socks);
+    c.send(hex("05 01 00"));
+    CHECK(c.recv_n(2) == std::string("\x05\x00", 2));
+    Bytes req = hex("05 01 00 04 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01");
+    req.push_back(static_cast<uint8_t>(port >> 8));
+    req.push_back(static_cast<uint8_t>(port & 0xff));
+    c.send(req);
+    auto rep = c.recv_n(4);
+    REQUIRE(rep.size() == 4);
+    CHECK(rep[1] == 0);
+    // BND.ADDR is the concentrator's IPv6 address towards the destination.
+    CHECK(rep[3] == 4);
+    CHECK(c.recv_n(18).size() == 18);
+    c.send("six");
+    CHECK(c.recv_n(3) == "six");
+  }
+  ::shutdown(fd, SHUT_RDWR);
+  ::close(fd);
+  t.join();
 }

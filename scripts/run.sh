@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Braid's main job: install, build, and run a working proxy over a local
+# concentrator.
+#   - As root with network namespaces and MPTCP: the two-path testbed of
+#     tests/integration/testbed.sh (Wi-Fi 40 Mbit/s + cellular 20 Mbit/s),
+#     braid-concentrator in the "conc" namespace, braid in the "cli" one, a
+#     demo download that shows both paths carrying bytes.
+#   - Otherwise: braid and braid-concentrator on loopback.
+# Runs until Ctrl-C (or for BRAID_RUN_SECONDS seconds when set).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/setup.sh
+BIN=$root/build/bin
+TOKEN=${BRAID_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+
+wait_for_exit() {
+  # $1: pid of braid. Returns when it exits, on Ctrl-C, or after BRAID_RUN_SECONDS.
+  local pid=$1
+  if [[ -n "${BRAID_RUN_SECONDS:-}" ]]; then
+    local i
+    for ((i = 0; i < BRAID_RUN_SECONDS * 10; i++)); do
+      kill -0 "$pid" 2>/dev/null || return 0
+      sleep 0.1
+    done
+  else
+    wait "$pid" || true
+  fi
+}
+
+testbed_mode() {
+  # shellcheck source=../tests/integration/testbed.sh
+  source "$root/tests/integration/testbed.sh"
+  testbed_up
+  tb_spawn "$TB_CONC" concentrator "$BIN/braid-concentrator" --listen 0.0.0.0:7300 --token "$TOKEN"
+  local conc_pid=$TB_LAST_PID
+  tb_wait_port "$TB_CONC" 7300 10 "$conc_pid"
+  tb_spawn "$TB_CLI" braid "$BIN/braid" up --socks 127.0.0.1:1080 --http 127.0.0.1:8118 \
+    --concentrator "$TB_CONC_WIFI_IP:7300" --token "$TOKEN"
+  local braid_pid=$TB_LAST_PID
+  tb_wait_port "$TB_CLI" 1080 10 "$braid_pid"
+
+  echo
+  echo "== demo: a ${TB_BIG_MB} MB download through braid's SOCKS5 port, bonded over wifi0 + cell0 =="
+  local got
+  got=$(in_cli curl -sS --socks5-hostname 127.0.0.1:1080 "$(tb_url big.bin "$TB_FILES_HOST")" \
+        -w '%{size_download} bytes in %{time_total} s (%{speed_download} B/s)\n' -o "$TB_TMP/demo.bin")
+  echo "curl: $got"
+  if [[ "$(sha256sum <"$TB_TMP/demo.bin" | cut -d' ' -f1)" == "$(tb_file_sha big.bin)" ]]; then
+    echo "sha256 matches the served file"
+  else
+    echo "sha256 MISMATCH" >&2
+  fi
+  sleep 0.3
+  echo "per-subflow bytes received, from the kernel (MPTCP_TCPINFO):"
+  grep 'subflow-stats' "$TB_TMP/braid.log" | tail -n 4 |
+    sed -E 's/.*local=([0-9.]+):[0-9]+ .*bytes_received=([0-9]+).*/  \1 \2/' |
+    while read -r ip bytes; do
+      case $ip in
+        "$TB_CLI_WIFI_IP") echo "  wifi0 ($ip): $bytes bytes" ;;
+        "$TB_CLI_CELL_IP") echo "  cell0 ($ip): $bytes bytes" ;;
+        *) echo "  $ip: $bytes bytes" ;;
+      esac
+    done
+
+  cat <<EOT
+
+Braid is running on a two-path testbed (wifi0 ${TB_WIFI_RATE}, cell0 ${TB_CELL_RATE}):
+  concentrator  namespace $TB_CONC, 10.31.1.1:7300 (MPTCP)
+  braid         namespace $TB_CLI, SOCKS5 127.0.0.1:1080, HTTP proxy 127.0.0.1:8118
+Point an application at it from inside the client namespace, e.g.:
+  ip netns exec $TB_CLI curl --socks5-hostname 127.0.0.1:1080 http://$TB_FILES_HOST/big.bin -o /dev/null
+  ip netns exec $TB_CLI curl --proxy http://127.0.0.1:8118 http://$TB_FILES_HOST/small.bin -o /dev/null
+  ip netns exec $TB_CLI ip link set wifi0 down     # watch the download carry on over cell0
+Logs: $TB_TMP/braid.log, $TB_TMP/concentrator.log. Ctrl-C stops everything and removes the testbed.
+EOT
+  wait_for_exit "$braid_pid"
+}
+
+loopback_mode() {
+  echo "== loopback mode: braid and braid-concentrator on 127.0.0.1 =="
+  local tmp
+  tmp=$(mktemp -d /tmp/braid-run.XXXXXX)
+  "$BIN/braid-concentrator" --listen 127.0.0.1:7300 --token "$TOKEN" 2>"$tmp/concentrator.log" &
+  local conc_pid=$!
+  "$BIN/braid" up --socks 127.0.0.1:1080 --http 127.0.0.1:8118 --concentrator 127.0.0.1:7300 \
+    --token "$TOKEN" 2>"$tmp/braid.log" &
+  local braid_pid=$!
+  trap 'kill $braid_pid $conc_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+  trap 'exit 130' INT TERM
+  sleep 0.5
+  cat "$tmp/braid.log"
+  cat <<EOT
+
+Braid is running on loopback (one path):
+  concentrator  127.0.0.1:7300
+  braid         SOCKS5 127.0.0.1:1080, HTTP proxy 127.0.0.1:8118
+Point an application at it, e.g.:
+  curl --socks5-hostname 127.0.0.1:1080 http://127.0.0.1:PORT/   (any local server)
+  curl --proxy http://127.0.0.1:8118 http://127.0.0.1:PORT/
+Logs: $tmp/braid.log. Ctrl-C stops.
+EOT
+  wait_for_exit "$braid_pid"
+}
+
+set +e
+(testbed_mode)
+rc=$?
+set -e
+if [[ $rc -eq 77 ]]; then
+  echo "(the two-path testbed needs root, network namespaces and MPTCP; falling back to loopback)"
+  loopback_mode
+elif [[ $rc -ne 0 && $rc -ne 130 && $rc -ne 143 ]]; then
+  exit "$rc"
+fi
