@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -70,16 +71,22 @@ struct Conn {
     }
     return out;
   }
+  // Everything until the peer closes; closed() then tells EOF/reset from a timeout.
   std::string recv_all() {
     std::string out;
     char buf[65536];
     for (;;) {
       ssize_t r = ::recv(fd, buf, sizeof buf, 0);
-      if (r <= 0) break;
+      if (r <= 0) {
+        peer_closed = r == 0 || errno == ECONNRESET;
+        break;
+      }
       out.append(buf, static_cast<size_t>(r));
     }
     return out;
   }
+  bool closed() const { return peer_closed; }
+  bool peer_closed = false;
   void shutdown_write() { ::shutdown(fd, SHUT_WR); }
 };
 
@@ -336,6 +343,7 @@ TEST_CASE("proxy: SOCKS5 failures come back as the right REP code") {
     c.send(hex("05 01 01"));
     CHECK(c.recv_n(2) == "\x05\xff");
     CHECK(c.recv_all().empty());
+    CHECK(c.closed());
   }
 }
 
@@ -361,6 +369,7 @@ TEST_CASE("proxy: SOCKS5 username/password") {
     c.send(hex("01 04 75 73 65 72 04 6e 6f 70 65"));
     CHECK(c.recv_n(2) == std::string("\x01\x01", 2));
     CHECK(c.recv_all().empty());
+    CHECK(c.closed());
   }
   SUBCASE("right password") {
     Conn c(stack.socks);
@@ -500,7 +509,8 @@ TEST_CASE("proxy: the connection limit refuses extra clients and keeps the other
   REQUIRE(socks_open(a, server.port()) == socks5::kSucceeded);
   REQUIRE(socks_open(b, server.port()) == socks5::kSucceeded);
   Conn c(stack.socks);
-  CHECK(c.recv_all().empty());  // closed at once
+  CHECK(c.recv_all().empty());
+  CHECK(c.closed());  // closed at once, not left hanging
   a.send("a");
   CHECK(a.recv_n(1) == "a");
 }
@@ -547,4 +557,23 @@ TEST_CASE("proxy: SOCKS5 CONNECT to an IPv6 destination") {
   ::shutdown(fd, SHUT_RDWR);
   ::close(fd);
   t.join();
+}
+
+TEST_CASE("proxy: a client that never finishes its handshake is closed by the handshake timeout") {
+  Stack stack([](config::ClientConfig& c) { c.limits.handshake_timeout_ms = 200; });
+  Conn c(stack.socks);
+  c.send(hex("05 01"));       // half a greeting, then silence
+  CHECK(c.recv_all().empty());
+  CHECK(c.closed());  // closed by braid, not our 10 s receive timeout
+}
+
+TEST_CASE("proxy: an idle relayed connection is closed by the idle timeout") {
+  TestServer server(echo);
+  Stack stack([](config::ClientConfig& c) { c.limits.idle_timeout_ms = 1000; });
+  Conn c(stack.socks);
+  REQUIRE(socks_open(c, server.port()) == socks5::kSucceeded);
+  c.send("x");
+  CHECK(c.recv_n(1) == "x");
+  CHECK(c.recv_all().empty());
+  CHECK(c.closed());  // EOF after a second of silence, not our 10 s receive timeout
 }
