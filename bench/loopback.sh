@@ -132,7 +132,7 @@ if ((HAVE_PC == 0)); then
     SKIPPED+=("all proxied rows: proxychains4 not installed (it carries iperf3 through the proxies)")
 fi
 
-BRAID_OK=0 CONC_OK=0
+CONC_OK=0
 if ((HAVE_PC)); then
     if [[ -x "$BIN/braid" ]]; then
         P_BS=$(freeport) P_BH=$(freeport)
@@ -140,11 +140,21 @@ if ((HAVE_PC)); then
         spawn braid-direct "$BIN/braid" up --socks "$HOST:$P_BS" --http "$HOST:$P_BH" --log-level warn
         PID_BD=$LAST_PID
         if wait_listen "$P_BS" 10 "$PID_BD" && wait_listen "$P_BH" 5 "$PID_BD"; then
-            BRAID_OK=1
             add_config braid-socks "braid SOCKS5, direct mode" "socks5 $HOST $P_BS" "" "pc" "braid=$PID_BD" 0.5 ""
             add_config braid-http "braid HTTP CONNECT, direct mode" "http $HOST $P_BH" "" "pc" "braid=$PID_BD" 0.5 ""
         else
             SKIPPED+=("braid direct mode: braid did not listen within 10 s (log: $(tail -n 3 "$WORK/braid-direct.log" | tr '\n' ' '))")
+        fi
+        # Same, but plain TCP upstream: isolates what the (fallen-back) MPTCP
+        # upstream socket costs, since iperf3's server is not MPTCP-capable.
+        P_BT=$(freeport)
+        spawn braid-tcp "$BIN/braid" up --socks "$HOST:$P_BT" --http off --no-mptcp --log-level warn
+        PID_BT=$LAST_PID
+        if wait_listen "$P_BT" 10 "$PID_BT"; then
+            add_config braid-tcp "braid SOCKS5, direct mode, \`--no-mptcp\`" "socks5 $HOST $P_BT" "" "pc" "braid=$PID_BT" "" \
+                "diagnostic: upstream plain TCP instead of an MPTCP socket that falls back"
+        else
+            SKIPPED+=("braid --no-mptcp: braid did not listen within 10 s (log: $(tail -n 3 "$WORK/braid-tcp.log" | tr '\n' ' '))")
         fi
     else
         SKIPPED+=("braid rows: $BIN/braid not found or not executable")
@@ -227,6 +237,7 @@ measure() {  # INDEX DIR REP
     local spec
     port=$(freeport)
     srv=(iperf3 -s -B "$HOST" -p "$port" -1)
+    # shellcheck disable=SC2206  # prefixes are space-separated words ("mptcpize run")
     [[ -n "${C_SRVPRE[$i]}" ]] && srv=(${C_SRVPRE[$i]} "${srv[@]}")
     cli=(iperf3 -c "$HOST" -p "$port" -t "$T" -J --connect-timeout 5000)
     [[ "$dir" == down ]] && cli+=(-R)
@@ -236,7 +247,9 @@ measure() {  # INDEX DIR REP
             printf 'strict_chain\nquiet_mode\ntcp_read_time_out 15000\ntcp_connect_time_out 8000\n[ProxyList]\n%s\n' \
                 "${C_PROXY[$i]}" >"$pc"
             cli=(proxychains4 -q -f "$pc" "${cli[@]}") ;;
-        *) cli=(${C_CLIPRE[$i]} "${cli[@]}") ;;
+        *)
+            # shellcheck disable=SC2206
+            cli=(${C_CLIPRE[$i]} "${cli[@]}") ;;
     esac
     for spec in ${C_CPU[$i]}; do names+=("${spec%%=*}"); cpus+=("${spec#*=}"); done
 
@@ -288,7 +301,7 @@ done
 
 # Did a proxy die during the run?
 DIED=()
-for v in PID_BD PID_BC PID_C PID_M PID_D; do
+for v in PID_BD PID_BT PID_BC PID_C PID_M PID_D; do
     p=${!v:-}
     [[ -n "$p" ]] && ! kill -0 "$p" 2>/dev/null && DIED+=("$v (pid $p)")
 done
@@ -315,7 +328,7 @@ if ((CONC_OK)); then
         notes+=("braid→concentrator hop: **no established MPTCP socket seen** on the concentrator port during the transfer (ss -M): the hop may have fallen back to plain TCP.")
     fi
 fi
-for f in braid-direct braid-conc concentrator; do
+for f in braid-direct braid-tcp braid-conc concentrator; do
     [[ -s "$WORK/$f.log" ]] || continue
     c=$(grep -ciE 'warn|error' "$WORK/$f.log")
     notes+=("$f log (--log-level warn): $(wc -l <"$WORK/$f.log") line(s), $c warn/error; first: \`$(grep -iE 'warn|error' "$WORK/$f.log" | head -1 | cut -c1-160)\`")

@@ -13,8 +13,36 @@ constexpr uint8_t kSocks4Rejected[8] = {0x00, 0x5B, 0, 0, 0, 0, 0, 0};
 }  // namespace
 
 ClientSession::ClientSession(uv_loop_t* loop, uint64_t id, const config::ClientConfig& cfg, Frontend frontend,
-                             net::SessionOwner& owner)
-    : Session(loop, id, cfg.limits, owner), cfg_(cfg), frontend_(frontend) {}
+                             net::SessionOwner& owner, ClientHooks* hooks)
+    : Session(loop, id, cfg.limits, owner),
+      cfg_(cfg),
+      frontend_(frontend),
+      hooks_(hooks),
+      started_ms_(uv_now(loop)) {}
+
+ConnectionInfo ClientSession::info() const {
+  ConnectionInfo i;
+  i.id = id();
+  i.protocol = app_ == App::socks5 ? "socks5" : app_ == App::http_connect ? "http-connect" : "http";
+  i.destination = state_ == State::detect || state_ == State::socks_greeting || state_ == State::socks_auth ||
+                          state_ == State::socks_request || state_ == State::http_head
+                      ? std::string()
+                      : target_.to_string();
+  i.state = state_ == State::relaying ? "relaying"
+            : (state_ == State::connecting || state_ == State::awaiting_reply) ? "connecting"
+                                                                                : "handshake";
+  i.age_ms = uv_now(loop()) - started_ms_;
+  i.bytes_up = bytes_up_;
+  i.bytes_down = bytes_down_;
+  i.mptcp = upstream() && upstream_is_mptcp();
+  return i;
+}
+
+void ClientSession::sample() {
+  if (closing() || !hooks_) return;
+  std::vector<platform::SubflowStats> now;
+  if (read_upstream_subflows(now)) hooks_->on_subflows(id(), now);
+}
 
 void ClientSession::on_downstream_bytes() {
   while (!closing() && step()) {
@@ -150,6 +178,7 @@ bool ClientSession::http_head() {
 
 void ClientSession::open_upstream() {
   state_ = State::connecting;
+  if (hooks_) bind_devices_ = hooks_->bind_devices();
   const Destination& where = via_concentrator() ? cfg_.concentrator->address : target_;
   BRAID_LOG(debug, "[s%llu] %s via %s", static_cast<unsigned long long>(id()), target_.to_string().c_str(),
             via_concentrator() ? where.to_string().c_str() : "direct");
@@ -216,6 +245,7 @@ void ClientSession::on_dialed(int status) {
   encode_request(req, out);
   out.insert(out.end(), early_.begin(), early_.end());
   out.insert(out.end(), in_.begin(), in_.end());
+  bytes_up_ += early_.size() + in_.size();
   early_.clear();
   in_.clear();
   send_up(out.data(), out.size());
@@ -224,6 +254,10 @@ void ClientSession::on_dialed(int status) {
 }
 
 void ClientSession::on_upstream_bytes() {
+  if (state_ == State::relaying) {
+    on_upstream_response_head();
+    return;
+  }
   if (state_ != State::awaiting_reply) return;
   auto r = wire::decode_reply(bytes_of(up_in_));
   if (r.status == Parse::need_more) return;
@@ -240,6 +274,36 @@ void ClientSession::on_upstream_bytes() {
     return;
   }
   upstream_ready(r.value.bound);
+}
+
+void ClientSession::on_upstream_response_head() {
+  // Braid serves one request per client connection, so the response must say
+  // "Connection: close" (RFC 9112 §9.6) or the client may send its next
+  // request into a connection that is about to close.
+  auto r = http::rewrite_response_head(up_in_);
+  if (r.status == Parse::need_more) return;
+  if (r.status == Parse::error) {
+    // Not a head we can rewrite (101 Switching Protocols, or no HTTP at all):
+    // relay untouched from here on.
+    hold_upstream_ = false;
+    bytes_down_ += up_in_.size();
+    send_down(up_in_.data(), up_in_.size());
+    up_in_.clear();
+    return;
+  }
+  bytes_down_ += r.head.size();
+  send_down(r.head.data(), r.head.size());
+  up_in_.erase(0, r.consumed);
+  // A 1xx interim head (100 Continue) passed unchanged; the final head follows.
+  const bool interim = r.head.size() > 9 && r.head.compare(0, 5, "HTTP/") == 0 && r.head[9] == '1';
+  if (interim) {
+    if (!up_in_.empty()) on_upstream_response_head();
+    return;
+  }
+  hold_upstream_ = false;
+  bytes_down_ += up_in_.size();
+  send_down(up_in_.data(), up_in_.size());
+  up_in_.clear();
 }
 
 void ClientSession::upstream_ready(const Destination& bound) {
@@ -259,13 +323,23 @@ void ClientSession::upstream_ready(const Destination& bound) {
   }
   // Direct mode: the upstream gets the early bytes now. Via the concentrator
   // they already went with the header.
-  send_up(early_.data(), early_.size());
-  send_up(in_.data(), in_.size());
-  send_down(up_in_.data(), up_in_.size());
+  if (!via_concentrator()) {
+    send_up(early_.data(), early_.size());
+    send_up(in_.data(), in_.size());
+    bytes_up_ += early_.size() + in_.size();
+  }
   early_.clear();
   in_.clear();
-  up_in_.clear();
   state_ = State::relaying;
+  // Stream bytes that came right behind the concentrator's reply.
+  if (app_ == App::http_forward) {
+    hold_upstream_ = true;
+    if (!up_in_.empty()) on_upstream_response_head();
+  } else {
+    bytes_down_ += up_in_.size();
+    send_down(up_in_.data(), up_in_.size());
+    up_in_.clear();
+  }
   BRAID_LOG(info, "[s%llu] %s %s %s", static_cast<unsigned long long>(id()),
             app_ == App::socks5 ? "SOCKS5" : app_ == App::http_connect ? "HTTP CONNECT" : "HTTP",
             target_.to_string().c_str(),
@@ -301,6 +375,10 @@ void ClientSession::on_downstream_eof_in_handshake() {
 
 void ClientSession::on_closing() {
   sample_upstream_subflows();
+  if (hooks_) {
+    hooks_->on_subflows(id(), upstream_subflows());
+    hooks_->on_session_end(id());
+  }
   for (const auto& s : upstream_subflows()) {
     BRAID_LOG(info, "subflow-stats session=%llu local=%s remote=%s bytes_sent=%llu bytes_received=%llu "
               "bytes_acked=%llu rtt_us=%u",

@@ -4,15 +4,44 @@
 
 #include <string>
 
-#include "client/engine.hpp"
+#include "client/frontend.hpp"
+#include "config/config.hpp"
 #include "net/session.hpp"
 
 namespace braid::client {
 
+/// What a session asks of, and tells, the engine that owns it.
+class ClientHooks {
+ public:
+  virtual ~ClientHooks() = default;
+  /// Interfaces to pin new upstream connections' initial subflow to, best
+  /// first (empty: let routing choose).
+  virtual std::vector<std::string> bind_devices() = 0;
+  /// A reading of the upstream connection's subflows.
+  virtual void on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) = 0;
+  /// The session is closing; its final reading came just before.
+  virtual void on_session_end(uint64_t session) = 0;
+};
+
+/// A snapshot of one session for the control API.
+struct ConnectionInfo {
+  uint64_t id = 0;
+  std::string protocol;     ///< "socks5", "http-connect", "http"
+  std::string destination;
+  std::string state;        ///< "handshake", "connecting", "relaying"
+  uint64_t age_ms = 0;
+  uint64_t bytes_up = 0, bytes_down = 0;
+  bool mptcp = false;
+};
+
 class ClientSession final : public net::Session {
  public:
   ClientSession(uv_loop_t* loop, uint64_t id, const config::ClientConfig& cfg, Frontend frontend,
-                net::SessionOwner& owner);
+                net::SessionOwner& owner, ClientHooks* hooks);
+
+  ConnectionInfo info() const;
+  /// Reads the upstream's subflows and reports them to the hooks.
+  void sample();
 
  private:
   enum class State { detect, socks_greeting, socks_auth, socks_request, http_head, connecting, awaiting_reply, relaying };
@@ -38,6 +67,10 @@ class ClientSession final : public net::Session {
 
   const config::ClientConfig& cfg_;
   Frontend frontend_;
+  ClientHooks* hooks_;
+  uint64_t started_ms_;
+  void on_upstream_response_head();
+
   State state_ = State::detect;
   App app_ = App::socks5;
   Destination target_;

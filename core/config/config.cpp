@@ -1,6 +1,12 @@
 #include "config/config.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include <fcntl.h>
+#include <unistd.h>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -117,6 +123,8 @@ ClientConfig default_client_config() {
   ClientConfig c;
   c.socks_listen = parse_host_port("127.0.0.1:1080");
   c.http_listen = parse_host_port("127.0.0.1:8118");
+  c.control = Control{*parse_host_port("127.0.0.1:7310"), default_state_path("api-token")};
+  c.state_file = default_state_path("state.json");
   return c;
 }
 
@@ -129,7 +137,45 @@ ConcentratorConfig default_concentrator_config() {
 std::optional<ClientConfig> parse_client_config(const std::string& text, std::string& error) {
   return parse_with<ClientConfig>(text, error, [](const json& root) {
     ClientConfig c = default_client_config();
-    reject_unknown(root, "", {"socks", "http", "mixed", "auth", "concentrator", "mptcp", "limits", "log_level"});
+    reject_unknown(root, "", {"socks", "http", "mixed", "auth", "concentrator", "mptcp", "limits", "log_level", "control",
+                              "paths", "mode", "manage_endpoints", "state_file"});
+    if (root.contains("control")) {
+      const auto& k = root["control"];
+      if (k.is_null() || (k.is_boolean() && !k.get<bool>())) {
+        c.control.reset();
+      } else {
+        reject_unknown(k, "control", {"listen", "token_file"});
+        if (k.contains("listen")) c.control->listen = get_endpoint(k["listen"], "control.listen");
+        if (k.contains("token_file")) c.control->token_file = get_string(k["token_file"], "control.token_file");
+      }
+    }
+    if (root.contains("paths")) {
+      const auto& ps = root["paths"];
+      if (!ps.is_object()) field_error("paths", "expected an object keyed by interface name");
+      for (auto it = ps.begin(); it != ps.end(); ++it) {
+        const std::string at = "paths." + it.key();
+        reject_unknown(it.value(), at, {"kind", "policy"});
+        PathSettings ps_;
+        if (it.value().contains("kind")) {
+          ps_.kind = get_string(it.value()["kind"], at + ".kind");
+          if (ps_.kind != "wifi" && ps_.kind != "cellular" && ps_.kind != "ethernet" && ps_.kind != "other")
+            field_error(at + ".kind", "expected one of wifi, cellular, ethernet, other, got \"" + ps_.kind + "\"");
+        }
+        if (it.value().contains("policy")) {
+          ps_.policy = get_string(it.value()["policy"], at + ".policy");
+          if (ps_.policy != "on" && ps_.policy != "backup" && ps_.policy != "off")
+            field_error(at + ".policy", "expected one of on, backup, off, got \"" + ps_.policy + "\"");
+        }
+        c.paths[it.key()] = ps_;
+      }
+    }
+    if (root.contains("mode")) {
+      c.mode = get_string(root["mode"], "mode");
+      if (c.mode != "aggregate" && c.mode != "failover")
+        field_error("mode", "expected aggregate or failover, got \"" + c.mode + "\"");
+    }
+    if (root.contains("manage_endpoints")) c.manage_endpoints = get_bool(root["manage_endpoints"], "manage_endpoints");
+    if (root.contains("state_file")) c.state_file = get_string(root["state_file"], "state_file");
     if (root.contains("socks")) c.socks_listen = get_listener(root["socks"], "socks");
     if (root.contains("http")) c.http_listen = get_listener(root["http"], "http");
     if (root.contains("mixed")) c.mixed_listen = get_listener(root["mixed"], "mixed");
@@ -203,6 +249,81 @@ bool validate(const ConcentratorConfig& c, std::string& error) {
   }
   for (size_t i = 0; i < c.tokens.size(); ++i)
     if (!check_token(c.tokens[i], "tokens[" + std::to_string(i) + "]", error)) return false;
+  return true;
+}
+
+std::string default_state_path(const std::string& file) {
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) return std::string(xdg) + "/braid/" + file;
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/state/braid/" + file;
+  return "/var/lib/braid/" + file;
+}
+
+namespace {
+std::string endpoint_text(const std::optional<Destination>& d) { return d ? d->to_string() : std::string(); }
+}  // namespace
+
+std::string to_json(const ClientConfig& c) {
+  json j;
+  j["socks"] = c.socks_listen ? json(c.socks_listen->to_string()) : json(nullptr);
+  j["http"] = c.http_listen ? json(c.http_listen->to_string()) : json(nullptr);
+  j["mixed"] = c.mixed_listen ? json(endpoint_text(c.mixed_listen)) : json(nullptr);
+  j["auth"] = c.auth ? json{{"username", c.auth->username}, {"password", c.auth->password}} : json(nullptr);
+  j["concentrator"] = c.concentrator
+                          ? json{{"address", c.concentrator->address.to_string()}, {"token", c.concentrator->token}}
+                          : json(nullptr);
+  j["mptcp"] = c.mptcp;
+  j["log_level"] = c.log_level;
+  j["limits"] = {{"max_connections", c.limits.max_connections},
+                 {"handshake_timeout_ms", c.limits.handshake_timeout_ms},
+                 {"connect_timeout_ms", c.limits.connect_timeout_ms},
+                 {"idle_timeout_ms", c.limits.idle_timeout_ms},
+                 {"buffer_bytes", c.limits.buffer_bytes}};
+  j["control"] = c.control ? json{{"listen", c.control->listen.to_string()}, {"token_file", c.control->token_file}}
+                           : json(nullptr);
+  json paths = json::object();
+  for (const auto& [name, p] : c.paths) {
+    json e = json::object();
+    if (!p.kind.empty()) e["kind"] = p.kind;
+    if (!p.policy.empty()) e["policy"] = p.policy;
+    paths[name] = e;
+  }
+  j["paths"] = paths;
+  j["mode"] = c.mode;
+  j["manage_endpoints"] = c.manage_endpoints;
+  j["state_file"] = c.state_file;
+  return j.dump(2);
+}
+
+bool write_file_atomic(const std::string& path, const std::string& content, unsigned mode, std::string& error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    error = "cannot write " + tmp + ": " + std::strerror(errno);
+    return false;
+  }
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = "cannot write " + tmp + ": " + std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    error = "cannot replace " + path + ": " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
   return true;
 }
 

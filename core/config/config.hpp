@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,18 @@ struct Concentrator {
   std::string token;
 };
 
+/// The control API of the client daemon.
+struct Control {
+  Destination listen;      ///< loopback by default
+  std::string token_file;  ///< bearer token, created 0600 when missing
+};
+
+/// Per-interface settings, by interface name.
+struct PathSettings {
+  std::string kind;    ///< "" (detect), wifi, cellular, ethernet, other
+  std::string policy;  ///< "" (remembered or default), on, backup, off
+};
+
 /// The client daemon (`braid up`).
 struct ClientConfig {
   std::optional<Destination> socks_listen;  ///< SOCKS5 only
@@ -41,6 +54,11 @@ struct ClientConfig {
   bool mptcp = true;
   Limits limits;
   std::string log_level = "info";
+  std::optional<Control> control;              ///< none: no control API
+  std::map<std::string, PathSettings> paths;   ///< overrides by interface name
+  std::string mode = "aggregate";              ///< aggregate or failover (a preset over the policies)
+  bool manage_endpoints = true;                ///< steer the kernel's MPTCP endpoints when allowed
+  std::string state_file;                      ///< remembered policies and totals
 };
 
 /// The server (`braid-concentrator`).
@@ -63,6 +81,17 @@ std::optional<ConcentratorConfig> parse_concentrator_config(const std::string& j
 
 /// $XDG_CONFIG_HOME/braid/<file>, or ~/.config/braid/<file>.
 std::string default_config_path(const std::string& file);
+
+/// $XDG_STATE_HOME/braid/<file>, or ~/.local/state/braid/<file>.
+std::string default_state_path(const std::string& file);
+
+/// The client config as JSON text (what `GET /v1/config` returns).
+std::string to_json(const ClientConfig& c);
+
+/// Writes @p content to @p path through a temporary file and rename(), so a
+/// reader sees the old or the new file, never half of one. Creates the
+/// directory; @p mode applies to the new file.
+bool write_file_atomic(const std::string& path, const std::string& content, unsigned mode, std::string& error);
 
 /// Reads a whole file; false and @p error when it cannot.
 bool read_file(const std::string& path, std::string& out, std::string& error);

@@ -134,7 +134,7 @@ const std::string* RequestHead::find(std::string_view name) const {
   return nullptr;
 }
 
-HeadResult parse_request_head(ByteSpan in, size_t max_head) {
+HeadResult parse_head(ByteSpan in, size_t max_head) {
   Collector c;
   http_parser parser;
   http_parser_init(&parser, HTTP_REQUEST);
@@ -146,7 +146,7 @@ HeadResult parse_request_head(ByteSpan in, size_t max_head) {
   settings.on_header_value = on_header_value;
   settings.on_headers_complete = on_headers_complete;
   const size_t len = std::min(in.size(), max_head);
-  const size_t n = http_parser_execute(&parser, &settings, reinterpret_cast<const char*>(in.data()), len);
+  http_parser_execute(&parser, &settings, reinterpret_cast<const char*>(in.data()), len);
   const auto err = HTTP_PARSER_ERRNO(&parser);
   if (!c.complete) {
     if (err != HPE_OK) return fail(400, std::string("malformed request: ") + http_errno_description(err));
@@ -156,7 +156,6 @@ HeadResult parse_request_head(ByteSpan in, size_t max_head) {
   // http_parser reports its position inconsistently when paused inside a
   // callback, so find the blank line that ends the head ourselves: the parser
   // has confirmed the head is complete, so the first one is it.
-  (void)n;
   const std::string_view text(reinterpret_cast<const char*>(in.data()), len);
   const size_t crlf = text.find("\n\r\n"), lf = text.find("\n\n");
   HeadResult r;
@@ -169,10 +168,12 @@ HeadResult parse_request_head(ByteSpan in, size_t max_head) {
   r.head.version_minor = parser.http_minor;
   r.head.is_connect = parser.method == HTTP_CONNECT;
   for (auto& h : r.head.headers) h.value = std::string(trim(h.value));
-  if (!resolve_target(r.head, r.error, r.http_status)) {
-    r.status = Parse::error;
-    return r;
-  }
+  return r;
+}
+
+HeadResult parse_request_head(ByteSpan in, size_t max_head) {
+  HeadResult r = parse_head(in, max_head);
+  if (r.status == Parse::done && !resolve_target(r.head, r.error, r.http_status)) r.status = Parse::error;
   return r;
 }
 
@@ -200,6 +201,42 @@ std::string rewrite_for_origin(const RequestHead& head) {
   out += upgrade ? "Connection: Upgrade\r\n" : "Connection: close\r\n";
   out += "\r\n";
   return out;
+}
+
+ResponseRewrite rewrite_response_head(std::string_view in) {
+  ResponseRewrite r;
+  const size_t end = in.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    if (in.size() >= kDefaultMaxHead || (in.size() >= 5 && in.substr(0, 5) != "HTTP/")) r.status = Parse::error;
+    return r;
+  }
+  r.status = Parse::done;
+  r.consumed = end + 4;
+  const std::string_view head = in.substr(0, end + 2);
+  const size_t line_end = head.find("\r\n");
+  const std::string_view status_line = head.substr(0, line_end);
+  // "HTTP/1.1 101 ..." — the status code is after the first space.
+  const size_t sp = status_line.find(' ');
+  const std::string_view code = sp == std::string_view::npos ? std::string_view{} : status_line.substr(sp + 1, 3);
+  if (code.size() == 3 && code[0] == '1') {
+    // 101 switches protocols; other 1xx are followed by the real head, which
+    // a later call will see. Either way this head passes unchanged.
+    r.status = code == "101" ? Parse::error : Parse::done;
+    r.head = std::string(in.substr(0, r.consumed));
+    return r;
+  }
+  r.head = std::string(status_line) + "\r\n";
+  std::string_view rest = head.substr(line_end + 2);
+  while (!rest.empty()) {
+    const size_t eol = rest.find("\r\n");
+    const std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 2);
+    const std::string_view name = trim(line.substr(0, line.find(':')));
+    if (iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "proxy-connection")) continue;
+    r.head += std::string(line) + "\r\n";
+  }
+  r.head += "Connection: close\r\n\r\n";
+  return r;
 }
 
 std::optional<std::pair<std::string, std::string>> proxy_basic_credentials(const RequestHead& head) {

@@ -45,6 +45,10 @@ struct HeadResult {
   std::string error;     ///< for errors: what was wrong, for the response body
 };
 
+/// Parses one request head of any form (for Braid's own API server); the
+/// target is left as sent.
+HeadResult parse_head(ByteSpan in, size_t max_head = kDefaultMaxHead);
+
 /**
  * Parses one proxy request head from the start of @p in. Accepts CONNECT with
  * an authority and absolute-form http:// URLs; anything else is an error with
@@ -61,6 +65,23 @@ HeadResult parse_request_head(ByteSpan in, size_t max_head = kDefaultMaxHead);
  * Upgrade is passed through.
  */
 std::string rewrite_for_origin(const RequestHead& head);
+
+/// Result of rewrite_response_head().
+struct ResponseRewrite {
+  Parse status = Parse::need_more;
+  size_t consumed = 0;  ///< bytes of the original head
+  std::string head;     ///< the head to send instead
+};
+
+/**
+ * Rewrites an origin server's response head for a client that Braid will not
+ * keep alive: Connection, Keep-Alive and Proxy-Connection are replaced by
+ * "Connection: close". 1xx responses other than 101 are left alone (another
+ * head follows); 101 Switching Protocols passes unchanged. need_more until
+ * the blank line; error when no head ends within kDefaultMaxHead bytes (the
+ * caller then passes the bytes through).
+ */
+ResponseRewrite rewrite_response_head(std::string_view in);
 
 /// Username and password from "Proxy-Authorization: Basic ...", if present and well-formed.
 std::optional<std::pair<std::string, std::string>> proxy_basic_credentials(const RequestHead& head);

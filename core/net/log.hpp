@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace braid::log {
 
@@ -14,6 +15,8 @@ Level level();
 Level parse_level(const std::string& name);
 bool enabled(Level l);
 void write(Level l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+/// The most recent log lines (at most @p n, oldest first); the last 1000 are kept.
+std::vector<std::string> recent(size_t n);
 
 }  // namespace braid::log
 

@@ -1,8 +1,10 @@
 #include "net/session.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "net/address.hpp"
@@ -15,6 +17,15 @@ constexpr size_t kReadChunk = 64 * 1024;
 // Subflow counters are read again after this many relayed bytes, so the last
 // reading before the connection closes is never far behind.
 constexpr uint64_t kSampleEvery = 1 << 20;
+// A connect attempt that has other paths or addresses to fall back on gets
+// this long before the next one is tried.
+constexpr uint64_t kPathAttemptMs = 3000;
+
+bool is_loopback(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET)
+    return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
+  return a.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
+}
 }  // namespace
 
 struct Session::WriteReq {
@@ -143,6 +154,12 @@ void Session::on_read(Side side, ssize_t nread, const uv_buf_t* buf) {
     }
     return;
   }
+  if (side == Side::up && hold_upstream_) {
+    up_in_.append(buf->base, n);
+    std::free(buf->base);
+    on_upstream_bytes();
+    return;
+  }
   const uint64_t before = bytes_up_ + bytes_down_;
   (side == Side::down ? bytes_up_ : bytes_down_) += n;
   if ((before / kSampleEvery) != ((bytes_up_ + bytes_down_) / kSampleEvery)) sample_upstream_subflows();
@@ -237,7 +254,16 @@ void Session::on_eof(Side from) {
     return;
   }
   (from == Side::down ? down_eof_ : up_eof_) = true;
-  if (from == Side::up) sample_upstream_subflows();
+  if (from == Side::up) {
+    sample_upstream_subflows();
+    if (hold_upstream_) {
+      // The stream ended before the held part was complete: pass it on as is.
+      hold_upstream_ = false;
+      bytes_down_ += up_in_.size();
+      send_down(up_in_.data(), up_in_.size());
+      up_in_.clear();
+    }
+  }
   // Half-close (STYLE.md rule 4): EOF from one side becomes a shutdown of the
   // other side's write direction, after everything queued has been written.
   uv_tcp_t* other = from == Side::down ? up_ : down_;
@@ -305,7 +331,21 @@ void Session::resolve(const std::string& host, uint16_t port) {
 }
 
 void Session::dial(std::vector<sockaddr_storage> addrs, bool mptcp) {
-  dial_addrs_ = std::move(addrs);
+  // Each address is tried on each candidate path in turn: a path that is up
+  // but silent (dead Wi-Fi) must not keep new connections from the others.
+  dial_addrs_.clear();
+  dial_devices_.clear();
+  for (const auto& a : addrs) {
+    if (bind_devices_.empty() || is_loopback(a)) {
+      dial_addrs_.push_back(a);
+      dial_devices_.emplace_back();
+      continue;
+    }
+    for (const auto& d : bind_devices_) {
+      dial_addrs_.push_back(a);
+      dial_devices_.push_back(d);
+    }
+  }
   dial_index_ = 0;
   dial_mptcp_ = mptcp;
   dial_error_ = 0;
@@ -334,6 +374,12 @@ void Session::try_dial_next() {
     }
     up_mptcp_ = sock.mptcp;
     up_mptcp_error_ = sock.mptcp_error;
+    const std::string& device = dial_devices_[dial_index_ - 1];
+    if (!device.empty()) {
+      if (int rc = platform::bind_to_device(sock.fd, device); rc < 0)
+        BRAID_LOG(debug, "[s%llu] cannot bind to %s: %s", static_cast<unsigned long long>(id_), device.c_str(),
+                  describe_error(rc).c_str());
+    }
     uv_tcp_nodelay(attempt_, 1);
     auto* req = new ConnectReq{{}, this};
     int rc = uv_tcp_connect(&req->req, attempt_, reinterpret_cast<const sockaddr*>(&addr),
@@ -347,6 +393,8 @@ void Session::try_dial_next() {
                               uv_timer_stop(s->connect_timer_);
                               if (status < 0) {
                                 s->dial_error_ = status;
+                                // A refusal is the host's answer: other paths would hear the same.
+                                if (status == UV_ECONNREFUSED) s->skip_same_address();
                                 s->close_handle(reinterpret_cast<uv_handle_t*>(s->attempt_));
                                 s->attempt_ = nullptr;
                                 s->try_dial_next();
@@ -373,9 +421,19 @@ void Session::try_dial_next() {
           s->attempt_ = nullptr;
           s->try_dial_next();
         },
-        limits_.connect_timeout_ms, 0);
+        dial_index_ < dial_addrs_.size() ? std::min<uint64_t>(limits_.connect_timeout_ms, kPathAttemptMs)
+                                         : limits_.connect_timeout_ms,
+        0);
     return;
   }
+}
+
+void Session::skip_same_address() {
+  if (dial_index_ == 0) return;
+  const sockaddr_storage& failed = dial_addrs_[dial_index_ - 1];
+  while (dial_index_ < dial_addrs_.size() &&
+         std::memcmp(&dial_addrs_[dial_index_], &failed, sizeof failed) == 0)
+    ++dial_index_;
 }
 
 void Session::read_upstream() {
@@ -429,11 +487,16 @@ sockaddr_storage Session::local_address(uv_tcp_t* h) {
 }
 
 void Session::sample_upstream_subflows() {
-  if (!up_ || !up_mptcp_) return;
-  uv_os_fd_t fd;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(up_), &fd) != 0) return;
   std::vector<platform::SubflowStats> now;
-  if (platform::read_subflows(fd, now) <= 0) return;
+  read_upstream_subflows(now);
+}
+
+bool Session::read_upstream_subflows(std::vector<platform::SubflowStats>& now) {
+  now.clear();
+  if (!up_ || !up_mptcp_) return false;
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(up_), &fd) != 0) return false;
+  if (platform::read_subflows(fd, now) <= 0) return false;
   // Merge by subflow: a subflow that closed (its path went down) keeps its
   // last counters, so the totals never go backwards.
   for (auto& fresh : now) {
@@ -450,6 +513,7 @@ void Session::sample_upstream_subflows() {
     }
     if (!merged) subflows_.push_back(fresh);
   }
+  return true;
 }
 
 }  // namespace braid::net

@@ -92,6 +92,16 @@ class Session {
   /// Reads the upstream's MPTCP subflows and keeps the reading with most bytes
   /// (subflows vanish as the connection closes).
   void sample_upstream_subflows();
+  /// Reads the upstream's subflows now (also merged into upstream_subflows()).
+  /// False when the upstream is not a live MPTCP connection.
+  bool read_upstream_subflows(std::vector<platform::SubflowStats>& now);
+  /// Interfaces the next dial() pins its initial subflow to, tried in order
+  /// for each address (empty: let routing choose).
+  std::vector<std::string> bind_devices_;
+  /// While set during the relay, upstream bytes collect in up_in_ and
+  /// on_upstream_bytes() is called instead of forwarding them (to rewrite a
+  /// response head); clear it and send_down() what should go on.
+  bool hold_upstream_ = false;
   const std::vector<platform::SubflowStats>& upstream_subflows() const { return subflows_; }
 
   std::string in_;     ///< downstream bytes not yet consumed by the handshake
@@ -113,6 +123,7 @@ class Session {
   void on_write_done(Side side, int status, bool close_after);
   void on_eof(Side from);
   void try_dial_next();
+  void skip_same_address();
   void arm_timer(uint64_t ms);
   void on_timer();
   void maybe_finish_relay();
@@ -133,6 +144,7 @@ class Session {
   DnsReq* dns_ = nullptr;
 
   std::vector<sockaddr_storage> dial_addrs_;
+  std::vector<std::string> dial_devices_;  ///< per attempt, "" for unbound
   size_t dial_index_ = 0;
   bool dial_mptcp_ = false;
   int dial_error_ = 0;

@@ -37,6 +37,12 @@ class SessionTable : public SessionOwner {
 
   size_t size() const { return sessions_.size(); }
 
+  /// Calls fn(Session&) for every session, closing ones included.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [raw, owned] : sessions_) fn(*raw);
+  }
+
   /// Closes every session; @p on_empty runs once the last one is freed (at once if none).
   void close_all(const std::string& reason, std::function<void()> on_empty) {
     on_empty_ = std::move(on_empty);

@@ -10,6 +10,7 @@
 #include <linux/genetlink.h>
 #include <linux/mptcp.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,24 +58,45 @@ class Request {
     nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(attr->nla_len);
   }
   void put_u32(uint16_t type, uint32_t v) { put(type, &v, sizeof v); }
+  void put_u16(uint16_t type, uint16_t v) { put(type, &v, sizeof v); }
+  void put_u8(uint16_t type, uint8_t v) { put(type, &v, sizeof v); }
+  /// Opens a nested attribute; pass the returned offset to end_nested().
+  size_t begin_nested(uint16_t type) {
+    auto* nlh = header();
+    const size_t off = NLMSG_ALIGN(nlh->nlmsg_len);
+    auto* attr = reinterpret_cast<nlattr*>(buf_ + off);
+    attr->nla_type = static_cast<uint16_t>(type | NLA_F_NESTED);
+    attr->nla_len = NLA_HDRLEN;
+    nlh->nlmsg_len = static_cast<uint32_t>(off + NLA_HDRLEN);
+    return off;
+  }
+  void end_nested(size_t off) {
+    auto* attr = reinterpret_cast<nlattr*>(buf_ + off);
+    attr->nla_len = static_cast<uint16_t>(header()->nlmsg_len - off);
+  }
   void put_str(uint16_t type, const char* s) { put(type, s, std::strlen(s) + 1); }
   nlmsghdr* header() { return reinterpret_cast<nlmsghdr*>(buf_); }
 
  private:
-  alignas(nlmsghdr) char buf_[512];
+  alignas(nlmsghdr) char buf_[1024];
 };
 
-// Calls fn(type, data, len) for each attribute after the genl header of nlh.
+// Calls fn(type, data, len) for each attribute in [p, end).
 template <typename Fn>
-void for_each_attr(const nlmsghdr* nlh, Fn&& fn) {
-  const char* p = static_cast<const char*>(NLMSG_DATA(nlh)) + GENL_HDRLEN;
-  const char* end = reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len;
+void for_each_attr_in(const char* p, const char* end, Fn&& fn) {
   while (p + NLA_HDRLEN <= end) {
     const auto* a = reinterpret_cast<const nlattr*>(p);
     if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end) break;
     fn(static_cast<uint16_t>(a->nla_type & NLA_TYPE_MASK), p + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
     p += NLA_ALIGN(a->nla_len);
   }
+}
+
+// Calls fn(type, data, len) for each attribute after the genl header of nlh.
+template <typename Fn>
+void for_each_attr(const nlmsghdr* nlh, Fn&& fn) {
+  for_each_attr_in(static_cast<const char*>(NLMSG_DATA(nlh)) + GENL_HDRLEN,
+                   reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len, fn);
 }
 
 // Sends req and reads replies until the ACK/DONE/error; on_msg sees each data
@@ -120,7 +142,95 @@ int resolve_family(GenlSocket& sock, uint16_t& id) {
   return id ? 0 : -EPROTONOSUPPORT;
 }
 
+// Appends a nested MPTCP_PM_ATTR_ADDR describing e (address, id, flags, dev).
+void put_endpoint(Request& req, const MptcpEndpoint& e, bool with_address) {
+  const size_t nest = req.begin_nested(MPTCP_PM_ATTR_ADDR);
+  if (with_address) {
+    const uint16_t family = e.address.ss_family;
+    req.put_u16(MPTCP_PM_ADDR_ATTR_FAMILY, family);
+    if (family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(&e.address);
+      req.put(MPTCP_PM_ADDR_ATTR_ADDR4, &sin->sin_addr, 4);
+    } else if (family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&e.address);
+      req.put(MPTCP_PM_ADDR_ATTR_ADDR6, &sin6->sin6_addr, 16);
+    }
+  }
+  if (e.id) req.put_u8(MPTCP_PM_ADDR_ATTR_ID, e.id);
+  req.put_u32(MPTCP_PM_ADDR_ATTR_FLAGS, e.flags);
+  if (e.ifindex) req.put_u32(MPTCP_PM_ADDR_ATTR_IF_IDX, static_cast<uint32_t>(e.ifindex));
+  req.end_nested(nest);
+}
+
+// Opens the socket and resolves the family, the common start of every call.
+int open_pm(GenlSocket& sock, uint16_t& family) {
+  if (sock.fd() < 0) return -errno;
+  return resolve_family(sock, family);
+}
+
 }  // namespace
+
+int list_mptcp_endpoints(std::vector<MptcpEndpoint>& out) {
+  out.clear();
+  GenlSocket sock;
+  uint16_t family = 0;
+  if (int rc = open_pm(sock, family); rc < 0) return rc;
+  Request req(family, MPTCP_PM_CMD_GET_ADDR, MPTCP_PM_VER, NLM_F_DUMP);
+  return transact(sock, req, [&](const nlmsghdr* nlh) {
+    for_each_attr(nlh, [&](uint16_t type, const char* data, size_t len) {
+      if (type != MPTCP_PM_ATTR_ADDR) return;
+      MptcpEndpoint e;
+      for_each_attr_in(data, data + len, [&](uint16_t t, const char* v, size_t n) {
+        if (t == MPTCP_PM_ADDR_ATTR_ID && n >= 1) e.id = static_cast<uint8_t>(*v);
+        if (t == MPTCP_PM_ADDR_ATTR_FLAGS && n >= 4) std::memcpy(&e.flags, v, 4);
+        if (t == MPTCP_PM_ADDR_ATTR_IF_IDX && n >= 4) std::memcpy(&e.ifindex, v, 4);
+        if (t == MPTCP_PM_ADDR_ATTR_ADDR4 && n >= 4) {
+          auto* sin = reinterpret_cast<sockaddr_in*>(&e.address);
+          sin->sin_family = AF_INET;
+          std::memcpy(&sin->sin_addr, v, 4);
+        }
+        if (t == MPTCP_PM_ADDR_ATTR_ADDR6 && n >= 16) {
+          auto* sin6 = reinterpret_cast<sockaddr_in6*>(&e.address);
+          sin6->sin6_family = AF_INET6;
+          std::memcpy(&sin6->sin6_addr, v, 16);
+        }
+      });
+      out.push_back(e);
+    });
+  });
+}
+
+int add_mptcp_endpoint(const MptcpEndpoint& e) {
+  GenlSocket sock;
+  uint16_t family = 0;
+  if (int rc = open_pm(sock, family); rc < 0) return rc;
+  Request req(family, MPTCP_PM_CMD_ADD_ADDR, MPTCP_PM_VER, 0);
+  put_endpoint(req, e, true);
+  return transact(sock, req, [](const nlmsghdr*) {});
+}
+
+int delete_mptcp_endpoint(uint8_t id) {
+  GenlSocket sock;
+  uint16_t family = 0;
+  if (int rc = open_pm(sock, family); rc < 0) return rc;
+  Request req(family, MPTCP_PM_CMD_DEL_ADDR, MPTCP_PM_VER, 0);
+  MptcpEndpoint e;
+  e.id = id;
+  put_endpoint(req, e, false);
+  return transact(sock, req, [](const nlmsghdr*) {});
+}
+
+int set_mptcp_endpoint_backup(const MptcpEndpoint& e, bool backup) {
+  GenlSocket sock;
+  uint16_t family = 0;
+  if (int rc = open_pm(sock, family); rc < 0) return rc;
+  Request req(family, MPTCP_PM_CMD_SET_FLAGS, MPTCP_PM_VER, 0);
+  MptcpEndpoint changed = e;
+  changed.flags = backup ? (e.flags | kEndpointBackup) : (e.flags & ~uint32_t{kEndpointBackup});
+  changed.ifindex = 0;
+  put_endpoint(req, changed, true);
+  return transact(sock, req, [](const nlmsghdr*) {});
+}
 
 int get_mptcp_limits(MptcpLimits& out) {
   GenlSocket sock;

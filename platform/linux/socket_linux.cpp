@@ -97,6 +97,12 @@ int open_stream_socket(int family, bool want_mptcp, StreamSocket& out) {
   return 0;
 }
 
+int bind_to_device(int fd, const std::string& ifname) {
+  if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), static_cast<socklen_t>(ifname.size())) < 0)
+    return -errno;
+  return 0;
+}
+
 std::string describe_mptcp_error(int negative_errno) {
   switch (-negative_errno) {
     case 0:

@@ -97,14 +97,15 @@ braid_check_alive() {
 # ---------------------------------------------------------------- curl
 # cli_curl LABEL CURL-ARGS...: run curl in cli. Sets CURL_RC, CURL_W (the -w
 # output) and CURL_ERR (stderr). Writes body to $TB_TMP/LABEL.body.
-# -w prints: http_code http_connect proxy_error size_download time_total
+# -w prints: http_code http_connect size_download time_total
+# (curl 7.88 has no %{proxy_error}; SOCKS5 REP codes are read from stderr).
 cli_curl() {
     local label="$1"
     shift
     CURL_OUT="$TB_TMP/$label.body"
     rm -f "$CURL_OUT"
     CURL_W=$(in_cli curl -sS --noproxy '' --connect-timeout 20 --max-time "${CURL_MAX_TIME:-120}" \
-        -o "$CURL_OUT" -w '%{http_code} %{http_connect} %{proxy_error} %{size_download} %{time_total}' \
+        -o "$CURL_OUT" -w '%{http_code} %{http_connect} %{size_download} %{time_total}' \
         "$@" 2>"$TB_TMP/$label.curl-stderr")
     CURL_RC=$?
     CURL_ERR=$(cat "$TB_TMP/$label.curl-stderr")
@@ -129,6 +130,13 @@ expect_download() {
 
 # new_tag: unique token to put in a URL query (?tag=...) to find the request
 # in the HTTP server's log.
+# socks_rep_of_last_curl: the SOCKS5 REP code curl reported for the last
+# cli_curl ("Can't complete SOCKS5 connection to HOST. (N)"), or "none".
+socks_rep_of_last_curl() {
+    local re="SOCKS5 connection to .*\\(([0-9]+)\\)"
+    if [[ "$CURL_ERR" =~ $re ]]; then echo "${BASH_REMATCH[1]}"; else echo none; fi
+}
+
 new_tag() { echo "t$RANDOM$RANDOM"; }
 
 # http_client_of TAG: source address the HTTP server in net saw for the

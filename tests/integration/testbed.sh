@@ -26,12 +26,13 @@
 #   Documentation/networking/mptcp-sysctl.rst, ip-mptcp(8).
 # * tbf on the egress of wifi0 and w0 (TB_WIFI_RATE, default 40mbit) and of
 #   cell0 and c0 (TB_CELL_RATE, default 20mbit). "0" or "none" = unshaped.
-# * net runs python3 http.server on 10.31.9.2:80 serving random files of known
-#   sha256 (small.bin 1 MiB, big.bin 20 MiB); /etc/netns/<ns>/hosts maps
-#   files.braid.test to 10.31.9.2 in cli and conc (ip netns exec bind-mounts
-#   it over /etc/hosts) and remote-only.braid.test to 10.31.9.2 in conc only
-#   (proves a name was resolved at the concentrator), /etc/netns/<ns>/resolv.conf points at 127.0.0.1 in
-#   those namespaces so unknown names fail fast and deterministically.
+# * net runs python3 http.server (HTTP/1.1, keep-alive) on 10.31.9.2:80
+#   serving random files of known sha256 (small.bin 1 MiB, big.bin 20 MiB).
+# * /etc/netns/<ns>/hosts (ip netns exec bind-mounts it over /etc/hosts) maps
+#   files.braid.test to 10.31.9.2 in cli and conc, and remote-only.braid.test
+#   to 10.31.9.2 in conc only (proves a name was resolved at the concentrator);
+#   /etc/netns/<ns>/resolv.conf points at 127.0.0.1 in those namespaces, where
+#   nothing listens on port 53, so unknown names fail fast and deterministically.
 #
 # Public API:
 #   testbed_up                     build everything (skips with exit 77 when impossible)
@@ -42,15 +43,26 @@
 #   tb_stop PID                    TERM, wait (bounded), KILL
 #   tb_wait_port NS PORT [SECS] [PID]   wait until something listens on tcp PORT in NS
 #   tb_shape NS IFACE RATE         (re)shape egress of IFACE in NS (tbf); RATE 0/none removes
+#   tb_cli_path_down DEV / tb_cli_path_up DEV   link down / up (restoring its routes) in cli
+#   tb_blackhole NS DEV on|off     nftables: drop everything in and out of DEV
 #   tb_rx_bytes NS IFACE / tb_tx_bytes NS IFACE   interface byte counters
 #   tb_file_sha NAME               sha256 of a served file (small.bin, big.bin)
 #   tb_url NAME [HOST]             http://HOST/NAME (HOST defaults to 10.31.9.2)
 #   tb_log MSG / tb_fail MSG / tb_skip MSG / tb_dump_logs
 #
 # Environment knobs: TB_WIFI_RATE, TB_CELL_RATE, TB_BIG_MB (default 20),
-# TB_KEEP_TMP=1 (keep the temp dir after teardown), TB_QUIET=1.
+# TB_KEEP_TMP=1 (keep the temp dir after teardown), TB_QUIET=1,
+# TB_DEADLINE=SECONDS (unset = no watchdog; CMakeLists.txt sets 270): stop
+# the test and tear down before CTest's TIMEOUT (300) would SIGKILL it and
+# leak the namespaces.
+#
+# testbed_up installs traps on EXIT, INT, TERM and HUP; a test that needs its
+# own cleanup should do it before exiting rather than replace the EXIT trap.
 
 # ---------------------------------------------------------------- constants
+TB_SELF=$(readlink -f "${BASH_SOURCE[0]}")
+TB_PYTHON=$(command -v python3)
+[[ -x /usr/bin/python3 ]] && TB_PYTHON=/usr/bin/python3  # the distro's, not a pyenv shim
 TB_CLI_WIFI_IP=10.31.1.2
 TB_CONC_WIFI_IP=10.31.1.1
 TB_CLI_CELL_IP=10.31.2.2
@@ -184,6 +196,51 @@ tb_shape() {
     tc -n "$ns" qdisc replace dev "$dev" root tbf rate "$bits"bit burst "$burst" latency 50ms
 }
 
+# ---------------------------------------------------------------- path failures
+# tb_cli_path_down wifi0|cell0: the laptop loses a link (`ip link set DEV down`;
+# the kernel drops every route through it).
+tb_cli_path_down() {
+    ip -n "$TB_CLI" link set "$1" down
+}
+
+# tb_cli_path_up wifi0|cell0: the link comes back; restore the routes the
+# kernel removed when it went down.
+tb_cli_path_up() {
+    local dev="$1" gw table metric
+    case "$dev" in
+        wifi0) gw=$TB_CONC_WIFI_IP table=101 metric=100 ;;
+        cell0) gw=$TB_CONC_CELL_IP table=102 metric=200 ;;
+        *) echo "tb_cli_path_up: unknown path $dev" >&2; return 1 ;;
+    esac
+    ip -n "$TB_CLI" link set "$dev" up || return 1
+    local i
+    for ((i = 0; i < 50; i++)); do  # wait for carrier (bounded)
+        ip -n "$TB_CLI" -br link show "$dev" | grep -q LOWER_UP && break
+        sleep 0.1
+    done
+    ip -n "$TB_CLI" route replace default via "$gw" dev "$dev" metric "$metric"
+    ip -n "$TB_CLI" route replace "${gw%.*}.0/24" dev "$dev" src "${gw%.*}.2" table "$table"
+    ip -n "$TB_CLI" route replace default via "$gw" dev "$dev" table "$table"
+}
+
+# tb_blackhole NS DEV on|off: drop every packet in and out of DEV in NS
+# (nftables netdev table), without taking the link down: the path silently
+# stops working.
+tb_blackhole() {
+    local ns="$1" dev="$2" onoff="$3" t="braid_bh_$2"
+    if [[ "$onoff" == on ]]; then
+        ip netns exec "$ns" nft -f - <<EOF
+table netdev $t {
+    chain egress_drop { type filter hook egress device "$dev" priority 0; policy drop; }
+    chain ingress_drop { type filter hook ingress device "$dev" priority 0; policy drop; }
+}
+EOF
+    else
+        ip netns exec "$ns" nft delete table netdev "$t" 2>/dev/null
+        return 0
+    fi
+}
+
 # ---------------------------------------------------------------- counters
 tb__link_stat() {
     local ns="$1" dev="$2" dir="$3"
@@ -231,10 +288,15 @@ testbed_up() {
     ((TB_UP_DONE)) && return 0
     tb__check_prereqs
 
-    TB_ID=$(printf '%04x%04x' $((RANDOM)) $(($$ & 0xffff)))
-    TB_CLI="braid-cli-$TB_ID"
-    TB_CONC="braid-conc-$TB_ID"
-    TB_NET="braid-net-$TB_ID"
+    local tries
+    for ((tries = 0; tries < 20; tries++)); do
+        TB_ID=$(printf '%04x%04x' $((RANDOM)) $((($$ + RANDOM) & 0xffff)))
+        TB_CLI="braid-cli-$TB_ID"
+        TB_CONC="braid-conc-$TB_ID"
+        TB_NET="braid-net-$TB_ID"
+        [[ -e "/run/netns/$TB_CLI" || -e "/run/netns/$TB_CONC" || -e "/run/netns/$TB_NET" ||
+           -e "/etc/netns/$TB_CLI" || -e "/etc/netns/$TB_CONC" ]] || break
+    done
     TB_TMP=$(mktemp -d "/tmp/braid-netns.$TB_ID.XXXXXX") || tb_skip "cannot create a temp dir"
     TB_UP_DONE=1
     trap testbed_down EXIT
@@ -324,6 +386,7 @@ testbed_up() {
     printf '%s %s\n' "$TB_NET_IP" "$TB_REMOTE_ONLY_HOST" >>"/etc/netns/$TB_CONC/hosts"
 
     tb__start_http
+    tb__start_watchdog
     tb_log "testbed $TB_ID up (wifi $TB_WIFI_RATE, cell $TB_CELL_RATE)"
 }
 
@@ -337,12 +400,30 @@ tb__start_http() {
         TB_SIZE[$f]=$(stat -c %s "$www/$f")
     done
     (cd "$www" && sha256sum small.bin big.bin >SHA256SUMS)
-    local py
-    py=$(command -v python3)
-    [[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
-    tb_spawn "$TB_NET" http-server "$py" -m http.server --bind "$TB_NET_IP" --directory "$www" 80
+    tb_spawn "$TB_NET" http-server "$TB_PYTHON" -m http.server --protocol HTTP/1.1 --bind "$TB_NET_IP" --directory "$www" 80
     TB_HTTP_PID=$TB_LAST_PID
     tb_wait_port "$TB_NET" 80 15 "$TB_HTTP_PID"
+}
+
+# Watchdog: CTest kills a test that exceeds its TIMEOUT with SIGKILL, which no
+# trap survives. So, if TB_DEADLINE is set, TB_DEADLINE seconds after setup
+# end the processes in our namespaces (so a foreground in_cli command returns)
+# and send SIGTERM to the test script, whose trap then tears everything down.
+tb__start_watchdog() {
+    [[ -n "${TB_DEADLINE:-}" ]] || return 0
+    local main=$$ deadline="$TB_DEADLINE"
+    (
+        trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+        sleep "$deadline" &
+        sp=$!
+        wait "$sp" || exit 0
+        echo "testbed watchdog: the test ran longer than ${deadline}s (TB_DEADLINE); stopping it" >&2
+        for ns in "$TB_CLI" "$TB_CONC" "$TB_NET"; do
+            for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
+        done
+        kill -TERM "$main"
+    ) </dev/null &
+    TB_WATCHDOG_PID=$!
 }
 
 # ---------------------------------------------------------------- teardown
@@ -353,6 +434,10 @@ testbed_down() {
     TB_DOWN_DONE=1
     trap - INT TERM HUP
     local pid ns i pids
+    if [[ -n "${TB_WATCHDOG_PID:-}" ]]; then
+        kill -TERM "$TB_WATCHDOG_PID" 2>/dev/null
+        wait "$TB_WATCHDOG_PID" 2>/dev/null
+    fi
     for pid in "${TB_PIDS[@]}"; do
         tb_alive "$pid" && kill -TERM "$pid" 2>/dev/null
     done

@@ -115,3 +115,17 @@ TEST_CASE("http: proxy responses") {
   CHECK(r407.find("Content-Length: 5\r\n") != std::string::npos);
   CHECK(http::proxy_response(504, "x").rfind("HTTP/1.1 504 Gateway Timeout", 0) == 0);
 }
+
+TEST_CASE("http: response heads get Connection: close") {
+  auto r = http::rewrite_response_head("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: 5\r\nX: y\r\n\r\nBODY");
+  REQUIRE(r.status == Parse::done);
+  CHECK(r.head == "HTTP/1.1 200 OK\r\nX: y\r\nConnection: close\r\n\r\n");
+  CHECK(r.consumed == 64);  // everything before "BODY"
+  CHECK(http::rewrite_response_head("HTTP/1.1 200 OK\r\nX: y\r\n").status == Parse::need_more);
+  auto cont = http::rewrite_response_head("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+  REQUIRE(cont.status == Parse::done);
+  CHECK(cont.head == "HTTP/1.1 100 Continue\r\n\r\n");
+  CHECK(http::rewrite_response_head("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n").status ==
+        Parse::error);
+  CHECK(http::rewrite_response_head("SSH-2.0-OpenSSH").status == Parse::error);
+}

@@ -181,6 +181,10 @@ class Stack {
     c.http_listen = *parse_host_port("127.0.0.1:0");
     c.mixed_listen = *parse_host_port("127.0.0.1:0");
     if (with_concentrator) c.concentrator = config::Concentrator{server_->bound(), client_token};
+    // Unit tests leave the system alone: no endpoints, no state, no API.
+    c.manage_endpoints = false;
+    c.state_file.clear();
+    c.control.reset();
     if (tweak) tweak(c);
     engine_ = std::make_unique<client::Engine>(&loop_, c);
     REQUIRE_MESSAGE(engine_->start(error), error);
@@ -411,8 +415,10 @@ TEST_CASE("proxy: HTTP front end") {
     }
     const std::string line = req.substr(0, req.find("\r\n"));
     const std::string body = line + "|" + (req.find("Proxy-Connection") == std::string::npos ? "clean" : "dirty");
+    // Keep-alive as far as the origin is concerned; braid must still tell
+    // its client the connection closes.
     const std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
-                             "\r\nConnection: close\r\n\r\n" + body;
+                             "\r\nKeep-Alive: timeout=5\r\n\r\n" + body;
     ::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
   });
   Stack stack;
@@ -424,6 +430,8 @@ TEST_CASE("proxy: HTTP front end") {
       auto r = c.recv_all();
       CHECK(r.rfind("HTTP/1.1 200 OK", 0) == 0);
       CHECK(r.find("GET /x?y=1 HTTP/1.1|clean") != std::string::npos);
+      CHECK(r.find("Connection: close\r\n") != std::string::npos);
+      CHECK(r.find("Keep-Alive") == std::string::npos);
     }
   }
   SUBCASE("CONNECT then bytes") {

@@ -31,6 +31,12 @@ struct StreamSocket {
  */
 int open_stream_socket(int family, bool want_mptcp, StreamSocket& out);
 
+/**
+ * Pins @p fd's initial subflow to interface @p ifname (SO_BINDTODEVICE; the
+ * first bind of a socket needs no privilege since Linux 5.7).
+ */
+int bind_to_device(int fd, const std::string& ifname);
+
 /// Explains a negative errno from MPTCP socket creation in words a user can act on.
 std::string describe_mptcp_error(int negative_errno);
 
@@ -70,5 +76,76 @@ int get_mptcp_limits(MptcpLimits& out);
 
 /// Sets the path manager's limits; needs CAP_NET_ADMIN (-EPERM otherwise).
 int set_mptcp_limits(const MptcpLimits& limits);
+
+/// Endpoint flags of the in-kernel path manager (MPTCP_PM_ADDR_FLAG_*).
+enum EndpointFlag : uint32_t {
+  kEndpointSignal = 1,
+  kEndpointSubflow = 2,
+  kEndpointBackup = 4,
+  kEndpointFullmesh = 8,
+  kEndpointImplicit = 16,
+};
+
+/// One endpoint ("ip mptcp endpoint"): a local address the path manager may
+/// use for extra subflows, optionally tied to an interface.
+struct MptcpEndpoint {
+  uint8_t id = 0;            ///< 0 when adding: the kernel picks one
+  sockaddr_storage address{};
+  uint32_t flags = 0;        ///< EndpointFlag bits
+  int ifindex = 0;           ///< the `dev` the subflows are bound to, 0 for none
+};
+
+/// Lists the endpoints of this network namespace (no privilege needed).
+int list_mptcp_endpoints(std::vector<MptcpEndpoint>& out);
+/// Adds an endpoint; needs CAP_NET_ADMIN (-EPERM otherwise).
+int add_mptcp_endpoint(const MptcpEndpoint& e);
+/// Deletes endpoint @p id; the kernel closes the subflows that used it.
+int delete_mptcp_endpoint(uint8_t id);
+/// Changes an endpoint's backup flag; live subflows are told with MP_PRIO.
+int set_mptcp_endpoint_backup(const MptcpEndpoint& e, bool backup);
+
+/// What kind of link an interface is, as far as the OS can tell.
+enum class LinkKind { wifi, cellular, ethernet, other };
+
+/// One network interface with what path management needs to know.
+struct Interface {
+  int index = 0;
+  std::string name;
+  LinkKind kind = LinkKind::other;
+  bool up = false;           ///< administratively up and carrier present
+  bool loopback = false;
+  bool has_default_route = false;  ///< a default route leaves through it (any table)
+  std::vector<sockaddr_storage> addresses;  ///< global-scope addresses only
+};
+
+/**
+ * Classifies interface @p name from the sysfs directory of net devices
+ * (normally "/sys/class/net"): DEVTYPE=wlan or a phy80211/wireless entry is
+ * Wi-Fi, DEVTYPE=wwan is cellular, ARPHRD_ETHER (type 1) is Ethernet, the
+ * rest is other. Taking the directory lets tests use fixtures.
+ */
+LinkKind classify_link(const std::string& sysfs_net_dir, const std::string& name);
+
+/// Enumerates interfaces, their global addresses and default routes (rtnetlink dumps).
+int list_interfaces(std::vector<Interface>& out);
+
+/**
+ * A non-blocking rtnetlink socket subscribed to link, address and route
+ * changes. Poll fd() for readability, then call drain(); when it returns true
+ * something path-relevant changed and list_interfaces() tells what.
+ */
+class LinkMonitor {
+ public:
+  LinkMonitor() = default;
+  ~LinkMonitor();
+  LinkMonitor(const LinkMonitor&) = delete;
+  LinkMonitor& operator=(const LinkMonitor&) = delete;
+  int open();
+  int fd() const { return fd_; }
+  bool drain();
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace braid::platform
