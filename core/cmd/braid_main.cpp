@@ -10,9 +10,11 @@
 
 #include "braid/platform.hpp"
 #include "client/engine.hpp"
+#include "cmd/cli_verbs.hpp"
 #include "cmd/run_loop.hpp"
 #include "config/config.hpp"
 #include "net/log.hpp"
+#include "paths/path.hpp"
 
 #ifndef BRAID_VERSION
 #define BRAID_VERSION "0.0.0"
@@ -91,7 +93,7 @@ int run_up(const UpOptions& o) {
 
   uv_loop_t loop;
   uv_loop_init(&loop);
-  client::Engine engine(&loop, cfg);
+  client::Engine engine(&loop, cfg, path);
   if (!engine.start(error)) {
     std::fprintf(stderr, "braid: %s\n", error.c_str());
     engine.stop([] {});
@@ -108,6 +110,15 @@ int run_up(const UpOptions& o) {
   else
     BRAID_LOG(info, "upstream: direct to destinations over %s (no concentrator configured)",
               cfg.mptcp ? "MPTCP" : "TCP");
+  if (engine.control_address().port)
+    BRAID_LOG(info, "control API on http://%s (token in %s)", engine.control_address().to_string().c_str(),
+              cfg.control->token_file.c_str());
+  if (auto* pm = engine.paths()) {
+    for (const auto& p : pm->paths())
+      BRAID_LOG(info, "path %s: %s, %s, policy %s", p.name.c_str(), paths::to_string(p.kind),
+                paths::to_string(p.state()), paths::to_string(p.policy));
+    if (!pm->control_available()) BRAID_LOG(warn, "%s", pm->control_reason().c_str());
+  }
   if (cfg.mptcp && engine.mptcp_error() != 0)
     BRAID_LOG(warn, "%s", platform::describe_mptcp_error(engine.mptcp_error()).c_str());
   for (const auto& l : engine.listening()) {
@@ -139,7 +150,39 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--log-level", up.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_subcommand("version", "Print the version")->callback([] { std::printf("braid %s\n", BRAID_VERSION); });
+
+  // Verbs that talk to a running daemon.
+  cmd::CliTarget target;
+  auto add_target = [&](CLI::App* c) {
+    c->add_option("-c,--config", target.config_path, "config file naming the control API (default: as braid up)");
+    c->add_option("--api", target.api, "control API address HOST:PORT (default: control.listen)");
+    c->add_option("--token-file", target.token_file, "file holding the API token (default: control.token_file)");
+    c->add_flag("--json", target.json, "print the API's JSON");
+    return c;
+  };
+  auto* status_cmd = add_target(app.add_subcommand("status", "Show the daemon, its upstream and per-path traffic"));
+  auto* paths_cmd = add_target(app.add_subcommand("paths", "List paths with state, policy, rates and totals"));
+  std::string path_name, path_policy, mode_name, conn_id;
+  auto* path_cmd = add_target(app.add_subcommand("path", "Switch a path on, to backup or off"));
+  path_cmd->add_option("name", path_name, "interface name, e.g. wlan0")->required();
+  path_cmd->add_option("policy", path_policy, "on, backup or off")->required()->check(CLI::IsMember({"on", "backup", "off"}));
+  auto* mode_cmd = add_target(app.add_subcommand("mode", "Show or set the mode: aggregate or failover"));
+  mode_cmd->add_option("mode", mode_name, "aggregate or failover")->check(CLI::IsMember({"aggregate", "failover"}));
+  auto* conns_cmd = add_target(app.add_subcommand("connections", "List proxied connections with bytes per path"));
+  auto* kill_cmd = add_target(app.add_subcommand("kill", "Close one proxied connection"));
+  kill_cmd->add_option("id", conn_id, "connection id from `braid connections`")->required();
+  unsigned top_seconds = 0;
+  auto* top_cmd = add_target(app.add_subcommand("top", "Live per-path rates, once a second"));
+  top_cmd->add_option("--seconds", top_seconds, "stop after this many seconds (default: until Ctrl-C)");
+
   CLI11_PARSE(app, argc, argv);
   if (up_cmd->parsed()) return run_up(up);
+  if (status_cmd->parsed()) return cmd::cli_status(target);
+  if (paths_cmd->parsed()) return cmd::cli_paths(target);
+  if (path_cmd->parsed()) return cmd::cli_path(target, path_name, path_policy);
+  if (mode_cmd->parsed()) return cmd::cli_mode(target, mode_name);
+  if (conns_cmd->parsed()) return cmd::cli_connections(target);
+  if (kill_cmd->parsed()) return cmd::cli_kill(target, conn_id);
+  if (top_cmd->parsed()) return cmd::cli_top(target, top_seconds);
   return 0;
 }
