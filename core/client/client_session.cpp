@@ -23,12 +23,15 @@ ClientSession::ClientSession(uv_loop_t* loop, uint64_t id, const config::ClientC
 ConnectionInfo ClientSession::info() const {
   ConnectionInfo i;
   i.id = id();
-  i.protocol = app_ == App::socks5 ? "socks5" : app_ == App::http_connect ? "http-connect" : "http";
+  i.protocol = app_ == App::socks5         ? "socks5"
+               : app_ == App::socks5_udp ? "socks5-udp"
+               : app_ == App::http_connect ? "http-connect"
+                                           : "http";
   i.destination = state_ == State::detect || state_ == State::socks_greeting || state_ == State::socks_auth ||
                           state_ == State::socks_request || state_ == State::http_head
                       ? std::string()
                       : target_.to_string();
-  i.state = state_ == State::relaying ? "relaying"
+  i.state = state_ == State::relaying || state_ == State::udp ? "relaying"
             : (state_ == State::connecting || state_ == State::awaiting_reply) ? "connecting"
                                                                                 : "handshake";
   i.age_ms = uv_now(loop()) - started_ms_;
@@ -71,6 +74,10 @@ bool ClientSession::step() {
     case State::socks_auth: return socks_auth();
     case State::socks_request: return socks_request();
     case State::http_head: return http_head();
+    case State::udp:
+      // The control connection carries nothing after the reply (RFC 1928 §7).
+      in_.clear();
+      return false;
     case State::connecting:
     case State::awaiting_reply:
     case State::relaying:
@@ -130,6 +137,10 @@ bool ClientSession::socks_request() {
     return false;
   }
   in_.erase(0, r.consumed);
+  if (r.value.command == socks5::kUdpAssociate) {
+    udp_associate();
+    return false;
+  }
   if (r.value.command != socks5::kConnect) {
     auto msg = socks5::reply(socks5::kCommandNotSupported, Destination::ipv4_any());
     finish_down(msg.data(), msg.size(),
@@ -238,9 +249,9 @@ void ClientSession::on_dialed(int status) {
   // The request header, then whatever the application already sent, in one
   // write: the concentrator accepts early data right after the header.
   wire::Request req;
-  req.kind = wire::Kind::tcp_stream;
+  req.kind = app_ == App::socks5_udp ? wire::Kind::udp_framed : wire::Kind::tcp_stream;
   req.token = cfg_.concentrator->token;
-  req.destination = target_;
+  req.destination = app_ == App::socks5_udp ? Destination::ipv4_any() : target_;
   Bytes out;
   encode_request(req, out);
   out.insert(out.end(), early_.begin(), early_.end());
@@ -254,6 +265,10 @@ void ClientSession::on_dialed(int status) {
 }
 
 void ClientSession::on_upstream_bytes() {
+  if (state_ == State::udp) {
+    on_udp_frames();
+    return;
+  }
   if (state_ == State::relaying) {
     on_upstream_response_head();
     return;
@@ -307,6 +322,10 @@ void ClientSession::on_upstream_response_head() {
 }
 
 void ClientSession::upstream_ready(const Destination& bound) {
+  if (app_ == App::socks5_udp) {
+    udp_start();
+    return;
+  }
   switch (app_) {
     case App::socks5: {
       auto msg = socks5::reply(socks5::kSucceeded, bound);
@@ -319,6 +338,7 @@ void ClientSession::upstream_ready(const Destination& bound) {
       break;
     }
     case App::http_forward:
+    case App::socks5_udp:
       break;
   }
   // Direct mode: the upstream gets the early bytes now. Via the concentrator
@@ -349,7 +369,7 @@ void ClientSession::upstream_ready(const Destination& bound) {
 }
 
 void ClientSession::upstream_failed(uint8_t socks_reply, int http_status, const std::string& why) {
-  if (app_ == App::socks5) {
+  if (app_ == App::socks5 || app_ == App::socks5_udp) {
     auto msg = socks5::reply(socks_reply, Destination::ipv4_any());
     finish_down(msg.data(), msg.size(), why + " -> SOCKS5 " + socks5::reply_name(socks_reply));
   } else {
@@ -370,10 +390,24 @@ void ClientSession::on_downstream_eof_in_handshake() {
   // A client may send its request and half-close at once; keep going and
   // pass the EOF on when the relay starts.
   if (state_ == State::connecting || state_ == State::awaiting_reply) return;
+  if (state_ == State::udp) {
+    close("the UDP association's control connection closed");
+    return;
+  }
   close("the client closed during the handshake");
 }
 
 void ClientSession::on_closing() {
+  if (app_ == App::socks5_udp)
+    BRAID_LOG(info,
+              "[s%llu] UDP association: %llu datagrams up, %llu down; dropped: %llu from other addresses, %llu "
+              "fragments, %llu malformed, %llu late, %llu queue full, %llu unsendable",
+              static_cast<unsigned long long>(id()), static_cast<unsigned long long>(udp_.up),
+              static_cast<unsigned long long>(udp_.down), static_cast<unsigned long long>(udp_.foreign),
+              static_cast<unsigned long long>(udp_.frag), static_cast<unsigned long long>(udp_.malformed),
+              static_cast<unsigned long long>(up_frames_ ? up_frames_->dropped_late() : 0),
+              static_cast<unsigned long long>(up_frames_ ? up_frames_->dropped_full() : 0),
+              static_cast<unsigned long long>(udp_send_failures_));
   sample_upstream_subflows();
   if (hooks_) {
     hooks_->on_subflows(id(), upstream_subflows());

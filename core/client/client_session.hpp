@@ -2,10 +2,12 @@
 // application, opens the upstream (concentrator or direct) and relays.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "client/frontend.hpp"
 #include "config/config.hpp"
+#include "net/datagram_queue.hpp"
 #include "net/session.hpp"
 
 namespace braid::client {
@@ -44,8 +46,8 @@ class ClientSession final : public net::Session {
   void sample();
 
  private:
-  enum class State { detect, socks_greeting, socks_auth, socks_request, http_head, connecting, awaiting_reply, relaying };
-  enum class App { socks5, http_connect, http_forward };
+  enum class State { detect, socks_greeting, socks_auth, socks_request, http_head, connecting, awaiting_reply, relaying, udp };
+  enum class App { socks5, http_connect, http_forward, socks5_udp };
 
   void on_downstream_bytes() override;
   void on_upstream_bytes() override;
@@ -70,6 +72,24 @@ class ClientSession final : public net::Session {
   ClientHooks* hooks_;
   uint64_t started_ms_;
   void on_upstream_response_head();
+
+  // UDP ASSOCIATE (client_session_udp.cpp)
+  void udp_associate();
+  void udp_start();
+  void on_app_datagram(const sockaddr* from, const char* data, size_t len);
+  void flush_frames_up();
+  void deliver_to_app(const Destination& from, const char* data, size_t len);
+  void on_drained(bool upstream) override;
+  void on_udp_reply(const sockaddr* from, const char* data, size_t len) override;
+  void on_udp_frames();
+  uv_udp_t* app_udp_ = nullptr;
+  sockaddr_storage app_addr_{};  ///< the client's address; its port is pinned by the first datagram
+  bool app_pinned_ = false;
+  Destination udp_bound_;
+  std::unique_ptr<net::DatagramQueue> up_frames_;
+  struct {
+    uint64_t up = 0, down = 0, foreign = 0, frag = 0, malformed = 0;
+  } udp_;
 
   State state_ = State::detect;
   App app_ = App::socks5;

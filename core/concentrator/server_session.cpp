@@ -19,6 +19,10 @@ void ServerSession::answer_and_close(uint8_t status, const std::string& why) {
 }
 
 void ServerSession::on_downstream_bytes() {
+  if (state_ == State::udp) {
+    on_udp_frames();
+    return;
+  }
   if (state_ != State::request) return;  // early data waits in in_
   auto r = wire::decode_request(bytes_of(in_));
   if (r.status == Parse::need_more) return;
@@ -30,6 +34,11 @@ void ServerSession::on_downstream_bytes() {
   for (const auto& t : cfg_.tokens) known |= wire::token_equal(r.value.token, t);
   if (!known) {
     answer_and_close(wire::kBadToken, "rejected a client with an unknown token");
+    return;
+  }
+  if (r.value.kind == wire::Kind::udp_framed) {
+    in_.erase(0, r.consumed);
+    start_udp();
     return;
   }
   if (r.value.kind != wire::Kind::tcp_stream) {
@@ -78,6 +87,69 @@ void ServerSession::on_dialed(int status) {
   start_relay();
 }
 
+namespace {
+constexpr size_t kStreamHigh = 64 * 1024;
+constexpr size_t kQueueBytes = 1024 * 1024;
+}  // namespace
+
+void ServerSession::start_udp() {
+  wire::Reply reply;
+  reply.status = wire::kOk;
+  Bytes out;
+  wire::encode_reply(reply, out);
+  send_down(out.data(), out.size());
+  state_ = State::udp;
+  down_frames_ = std::make_unique<net::DatagramQueue>(kQueueBytes, limits().udp_deadline_ms);
+  BRAID_LOG(info, "[s%llu] UDP association (framed)", static_cast<unsigned long long>(id()));
+  start_manual();
+  on_udp_frames();
+}
+
+void ServerSession::on_udp_frames() {
+  for (;;) {
+    auto d = wire::decode_datagram(bytes_of(in_));
+    if (d.status == Parse::need_more) return;
+    if (d.status == Parse::error) {
+      close(std::string("bad UDP frame from the client: ") + wire::status_name(d.code));
+      return;
+    }
+    ++udp_up_;
+    udp_send_to(d.value.address, d.value.payload.data(), d.value.payload.size());
+    in_.erase(0, d.consumed);
+  }
+}
+
+void ServerSession::on_udp_reply(const sockaddr* from, const char* data, size_t len) {
+  if (state_ != State::udp) return;
+  Bytes frame;
+  wire::encode_datagram(Destination::from_sockaddr(from), bytes_of(data, len), frame);
+  down_frames_->push(std::move(frame), uv_now(loop()));
+  flush_frames_down();
+}
+
+void ServerSession::flush_frames_down() {
+  while (down_frames_ && downstream_queued() < kStreamHigh) {
+    auto f = down_frames_->pop(uv_now(loop()));
+    if (!f) break;
+    ++udp_down_;
+    send_down(f->data(), f->size());
+  }
+}
+
+void ServerSession::on_drained(bool upstream) {
+  if (!upstream && state_ == State::udp) flush_frames_down();
+}
+
+void ServerSession::on_closing() {
+  if (state_ != State::udp) return;
+  BRAID_LOG(info, "[s%llu] UDP association: %llu datagrams from the client, %llu to it; dropped %llu late, %llu "
+            "queue full, %llu unsendable",
+            static_cast<unsigned long long>(id()), static_cast<unsigned long long>(udp_up_),
+            static_cast<unsigned long long>(udp_down_), static_cast<unsigned long long>(down_frames_->dropped_late()),
+            static_cast<unsigned long long>(down_frames_->dropped_full()),
+            static_cast<unsigned long long>(udp_send_failures_));
+}
+
 void ServerSession::on_handshake_timeout() {
   if (state_ == State::connecting) {
     answer_and_close(wire::kTimedOut, "no connection to " + target_.to_string() + " within the handshake timeout");
@@ -88,6 +160,10 @@ void ServerSession::on_handshake_timeout() {
 
 void ServerSession::on_downstream_eof_in_handshake() {
   if (state_ == State::connecting) return;  // passed on once relaying
+  if (state_ == State::udp) {
+    close("the client ended the UDP association");
+    return;
+  }
   close("the client closed before sending a complete request");
 }
 

@@ -83,7 +83,8 @@ std::string get_log_level(const json& v, const std::string& path) {
 
 void read_limits(const json& v, const std::string& path, Limits& l) {
   reject_unknown(v, path,
-                 {"max_connections", "handshake_timeout_ms", "connect_timeout_ms", "idle_timeout_ms", "buffer_bytes"});
+                 {"max_connections", "handshake_timeout_ms", "connect_timeout_ms", "idle_timeout_ms", "buffer_bytes",
+                  "udp_deadline_ms"});
   if (v.contains("max_connections"))
     l.max_connections = get_u32(v["max_connections"], join(path, "max_connections"), 1, 1000000);
   if (v.contains("handshake_timeout_ms"))
@@ -92,6 +93,8 @@ void read_limits(const json& v, const std::string& path, Limits& l) {
     l.connect_timeout_ms = get_u32(v["connect_timeout_ms"], join(path, "connect_timeout_ms"), 100, 3600000);
   if (v.contains("idle_timeout_ms"))
     l.idle_timeout_ms = get_u32(v["idle_timeout_ms"], join(path, "idle_timeout_ms"), 1000, 86400000);
+  if (v.contains("udp_deadline_ms"))
+    l.udp_deadline_ms = get_u32(v["udp_deadline_ms"], join(path, "udp_deadline_ms"), 10, 60000);
   if (v.contains("buffer_bytes"))
     l.buffer_bytes = get_u32(v["buffer_bytes"], join(path, "buffer_bytes"), 4096, 64 * 1024 * 1024);
 }
@@ -277,7 +280,8 @@ std::string to_json(const ClientConfig& c) {
                  {"handshake_timeout_ms", c.limits.handshake_timeout_ms},
                  {"connect_timeout_ms", c.limits.connect_timeout_ms},
                  {"idle_timeout_ms", c.limits.idle_timeout_ms},
-                 {"buffer_bytes", c.limits.buffer_bytes}};
+                 {"buffer_bytes", c.limits.buffer_bytes},
+                 {"udp_deadline_ms", c.limits.udp_deadline_ms}};
   j["control"] = c.control ? json{{"listen", c.control->listen.to_string()}, {"token_file", c.control->token_file}}
                            : json(nullptr);
   json paths = json::object();

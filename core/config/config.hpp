@@ -20,6 +20,7 @@ struct Limits {
   uint32_t connect_timeout_ms = 10000;    ///< one upstream connect attempt
   uint32_t idle_timeout_ms = 300000;      ///< no bytes either way
   uint32_t buffer_bytes = 256 * 1024;     ///< per direction, before reading pauses
+  uint32_t udp_deadline_ms = 200;         ///< a framed datagram queued longer is dropped
 };
 
 struct Credentials {

@@ -59,7 +59,6 @@ Session::Session(uv_loop_t* loop, uint64_t id, const config::Limits& limits, Ses
   ++refs_;
 }
 
-Session::~Session() = default;
 
 uv_tcp_t* Session::new_tcp() {
   auto* h = new uv_tcp_t;
@@ -75,6 +74,8 @@ void Session::close_handle(uv_handle_t* h) {
     auto* s = static_cast<Session*>(handle->data);
     if (handle->type == UV_TCP)
       delete reinterpret_cast<uv_tcp_t*>(handle);
+    else if (handle->type == UV_UDP)
+      delete reinterpret_cast<uv_udp_t*>(handle);
     else
       delete reinterpret_cast<uv_timer_t*>(handle);
     --s->refs_;
@@ -109,6 +110,31 @@ void Session::close(const std::string& reason) {
   close_handle(reinterpret_cast<uv_handle_t*>(attempt_));
   close_handle(reinterpret_cast<uv_handle_t*>(timer_));
   close_handle(reinterpret_cast<uv_handle_t*>(connect_timer_));
+  for (auto* u : udps_) close_handle(reinterpret_cast<uv_handle_t*>(u));
+}
+
+uv_udp_t* Session::new_udp() {
+  auto* h = new uv_udp_t;
+  uv_udp_init(loop_, h);
+  h->data = this;
+  ++refs_;
+  udps_.push_back(h);
+  return h;
+}
+
+void Session::start_manual() {
+  manual_ = true;
+  touch();
+  arm_timer(limits_.idle_timeout_ms);
+  read_upstream();
+}
+
+size_t Session::upstream_queued() const {
+  return up_ ? uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(up_)) : 0;
+}
+
+size_t Session::downstream_queued() const {
+  return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(down_));
 }
 
 void Session::alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
@@ -142,7 +168,7 @@ void Session::on_read(Side side, ssize_t nread, const uv_buf_t* buf) {
       std::free(buf->base);
       // Bytes that arrive before the relay starts are held, but only up to
       // the buffer limit; past it the client waits (TCP backpressure).
-      if (in_.size() >= limits_.buffer_bytes) {
+      if (!manual_ && in_.size() >= limits_.buffer_bytes) {
         uv_read_stop(reinterpret_cast<uv_stream_t*>(down_));
         down_paused_ = true;
       }
@@ -210,7 +236,10 @@ void Session::on_write_done(Side side, int, bool close_after) {
     close("answered and closed");
     return;
   }
-  if (!relaying_) return;
+  if (!relaying_) {
+    on_drained(side == Side::up);
+    return;
+  }
   uv_tcp_t* target = side == Side::down ? down_ : up_;
   bool& paused = side == Side::down ? up_paused_ : down_paused_;
   const bool source_eof = side == Side::down ? up_eof_ : down_eof_;
@@ -467,7 +496,7 @@ void Session::arm_timer(uint64_t ms) {
 
 void Session::on_timer() {
   if (closing_) return;
-  if (!relaying_) {
+  if (!relaying_ && !manual_) {
     on_handshake_timeout();
     return;
   }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,28 @@ class Session {
   /// Switches to relaying both ways; bytes already in in_ / up_in_ must have
   /// been forwarded by the caller.
   void start_relay();
+
+  /// Manual mode (UDP associations): the derived class handles every byte
+  /// itself through the hooks; no relay, and the timer is the idle timer.
+  void start_manual();
+  /// A UDP handle owned by the session and closed with it.
+  uv_udp_t* new_udp();
+  /// Records activity for the idle timer.
+  void touch() { last_activity_ = uv_now(loop_); }
+  size_t upstream_queued() const;
+  size_t downstream_queued() const;
+  /// A write to the upstream (true) or downstream (false) finished, in the
+  /// handshake or manual phase.
+  virtual void on_drained(bool /*upstream*/) {}
+
+  // --- UDP towards destinations (concentrator, or client in direct mode) ---
+  /// Sends one datagram to @p to; a name is resolved first (cached for a
+  /// minute; while it resolves, up to 64 datagrams wait). Returns false when
+  /// the datagram was dropped (no socket, queue full, send failed).
+  bool udp_send_to(const Destination& to, const char* data, size_t len);
+  /// A datagram arrived on one of the egress sockets from @p from.
+  virtual void on_udp_reply(const sockaddr* /*from*/, const char* /*data*/, size_t /*len*/) {}
+  uint64_t udp_send_failures_ = 0;
 
   uv_tcp_t* upstream() const { return up_; }
   bool upstream_is_mptcp() const { return up_mptcp_; }
@@ -154,6 +177,12 @@ class Session {
   int refs_ = 0;  ///< open handles + pending requests that hold this session
   bool closing_ = false;
   bool relaying_ = false;
+  bool manual_ = false;
+  std::vector<uv_udp_t*> udps_;
+  struct UdpEgress;
+  UdpEgress* egress_ = nullptr;
+  bool udp_send_resolved(const sockaddr_storage& to, const char* data, size_t len);
+  void resolve_for_udp(const std::string& name);
   bool down_paused_ = false;  ///< downstream reading paused for backpressure
   bool up_paused_ = false;
   bool down_eof_ = false;     ///< downstream sent EOF

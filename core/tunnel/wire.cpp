@@ -74,6 +74,32 @@ ParseResult<Reply> decode_reply(ByteSpan in) {
   return R::ok(2 + addr.consumed, std::move(r));
 }
 
+void encode_datagram(const Destination& address, ByteSpan payload, Bytes& out) {
+  Bytes addr;
+  encode_address(address, addr);
+  put_be16(out, static_cast<uint16_t>(addr.size() + payload.size()));
+  out.insert(out.end(), addr.begin(), addr.end());
+  for (auto b : payload) out.push_back(std::to_integer<uint8_t>(b));
+}
+
+ParseResult<Datagram> decode_datagram(ByteSpan in) {
+  using R = ParseResult<Datagram>;
+  if (in.size() < 2) return R::more();
+  const size_t len = be16_at(in, 0);
+  if (in.size() < 2 + len) return R::more();
+  auto frame = in.subspan(2, len);
+  auto addr = decode_address(frame);
+  if (addr.status == Parse::error)
+    return R::fail(addr.code == socks5::kAddressTypeNotSupported ? kAddressTypeNotSupported : kMalformed);
+  if (addr.status == Parse::need_more) return R::fail(kMalformed);
+  const size_t payload = len - addr.consumed;
+  if (payload > kMaxDatagram) return R::fail(kMalformed);
+  Datagram d;
+  d.address = std::move(addr.value);
+  d.payload.assign(reinterpret_cast<const char*>(frame.data() + addr.consumed), payload);
+  return R::ok(2 + len, std::move(d));
+}
+
 bool token_equal(const std::string& a, const std::string& b) {
   // Length is not secret (it is on the wire in clear until TLS lands); the
   // contents are compared without an early exit.

@@ -67,6 +67,26 @@ void encode_reply(const Reply& r, Bytes& out);
 /// Errors: kUnsupportedVersion, kAddressTypeNotSupported, kMalformed.
 ParseResult<Reply> decode_reply(ByteSpan in);
 
+/// Largest datagram payload a frame carries (the IPv4 UDP maximum).
+constexpr size_t kMaxDatagram = 65507;
+
+/**
+ * One datagram on a "UDP framed" connection: LEN(2) ATYP ADDR PORT DATA,
+ * where LEN counts everything after itself. Client → concentrator the address
+ * is the destination; concentrator → client it is the source.
+ */
+struct Datagram {
+  Destination address;
+  std::string payload;
+};
+
+void encode_datagram(const Destination& address, ByteSpan payload, Bytes& out);
+
+/// Decodes one frame from the front of a stream. Errors: kMalformed (a
+/// payload over kMaxDatagram, an address that does not fit LEN),
+/// kAddressTypeNotSupported.
+ParseResult<Datagram> decode_datagram(ByteSpan in);
+
 /// Compares tokens in time that does not depend on where they differ.
 bool token_equal(const std::string& a, const std::string& b);
 

@@ -353,7 +353,8 @@ TEST_CASE("proxy: bad input at the concentrator gets a status, other sessions go
   CHECK(status_of(hex("01 01 00 03 62 61 64 01 7f 00 00 01 00 50")) == 0x11);        // wrong token
   CHECK(status_of(hex("01 01 09 01 74")) == 0x12);                                   // FLAGS set
   CHECK(status_of(hex("01 01 00 06 73 33 63 72 65 74 09 00")) == 0x08);              // bad ATYP
-  CHECK(status_of(hex("01 02 00 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x07);  // UDP kind, not yet
+  CHECK(status_of(hex("01 03 00 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x07);  // datagram kind, not yet
+  CHECK(status_of(hex("01 09 00 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x07);  // unknown kind
   {
     // 1 MiB of garbage: rejected at the first byte, nothing buffered.
     Conn raw(stack.concentrator());
@@ -459,4 +460,122 @@ TEST_CASE("proxy: an idle relayed connection is closed by the idle timeout") {
   CHECK(c.recv_n(1) == "x");
   CHECK(c.recv_all().empty());
   CHECK(c.closed());  // EOF after a second of silence, not our 10 s receive timeout
+}
+
+namespace {
+
+// A UDP echo server on loopback that answers "echo:" + payload.
+class UdpEcho {
+ public:
+  UdpEcho() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+    socklen_t len = sizeof sin;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
+    port_ = ntohs(sin.sin_port);
+    timeval tv{0, 200000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    thread_ = std::thread([this] {
+      char buf[65536];
+      while (!stop_) {
+        sockaddr_storage from{};
+        socklen_t fl = sizeof from;
+        ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
+        if (n <= 0) continue;
+        std::string reply = "echo:" + std::string(buf, static_cast<size_t>(n));
+        ::sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), fl);
+      }
+    });
+  }
+  ~UdpEcho() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_;
+  uint16_t port_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+struct UdpClient {
+  int fd;
+  UdpClient() {
+    fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    timeval tv{2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+  }
+  ~UdpClient() { ::close(fd); }
+  void send_to(uint16_t port, const Bytes& b) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::sendto(fd, b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+  }
+  std::string recv() {
+    char buf[65536];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  }
+};
+
+Bytes udp_packet(uint8_t frag, uint16_t port, const std::string& payload) {
+  Bytes b = hex("00 00");
+  b.push_back(frag);
+  for (auto x : hex("01 7f 00 00 01")) b.push_back(x);
+  b.push_back(static_cast<uint8_t>(port >> 8));
+  b.push_back(static_cast<uint8_t>(port & 0xff));
+  b.insert(b.end(), payload.begin(), payload.end());
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("proxy: SOCKS5 UDP ASSOCIATE round trip, framed and direct") {
+  UdpEcho echo_server;
+  for (bool via_concentrator : {true, false}) {
+    CAPTURE(via_concentrator);
+    Stack stack({}, via_concentrator);
+    Conn control(stack.socks);
+    control.send(hex("05 01 00"));
+    REQUIRE(control.recv_n(2) == std::string("\x05\x00", 2));
+    // PySocks-style request: domain "0" with a port.
+    control.send(hex("05 03 00 03 01 30 00 00"));
+    auto rep = control.recv_n(10);
+    REQUIRE(rep.size() == 10);
+    REQUIRE(rep[1] == 0);
+    // BND.ADDR is the address we reached braid at, never 0.0.0.0.
+    CHECK(rep.substr(3, 5) == std::string("\x01\x7f\x00\x00\x01", 5));
+    const uint16_t relay = static_cast<uint16_t>(static_cast<uint8_t>(rep[8]) << 8 | static_cast<uint8_t>(rep[9]));
+    UdpClient app;
+    for (int i = 0; i < 5; ++i) {
+      const std::string payload = "datagram-" + std::to_string(i);
+      app.send_to(relay, udp_packet(0, echo_server.port(), payload));
+      auto got = app.recv();
+      REQUIRE(got.size() > 10);
+      // The reply names its real source: the echo server's address and port.
+      CHECK(got.substr(0, 10) == std::string(reinterpret_cast<const char*>(udp_packet(0, echo_server.port(), "").data()), 10));
+      CHECK(got.substr(10) == "echo:" + payload);
+    }
+    // Fragments are dropped, and so is anything from another source port.
+    app.send_to(relay, udp_packet(1, echo_server.port(), "fragment"));
+    CHECK(app.recv().empty());
+    UdpClient other;
+    other.send_to(relay, udp_packet(0, echo_server.port(), "intruder"));
+    CHECK(other.recv().empty());
+    // The association still works, then ends with its control connection.
+    app.send_to(relay, udp_packet(0, echo_server.port(), "last"));
+    CHECK(app.recv().substr(10) == "echo:last");
+  }
 }

@@ -87,3 +87,42 @@ TEST_CASE("socks5: replies") {
   CHECK(socks5::method_selection(socks5::kNoAcceptable) == hex("05 ff"));
   CHECK(std::string(socks5::reply_name(socks5::kTtlExpired)) == "TTL expired");
 }
+
+#include "socks5/udp.hpp"
+
+TEST_CASE("socks5 udp: headers for every address type") {
+  auto v4 = hex("00 00 00 01 0a 00 00 01 00 35 aa bb");
+  auto r = socks5::parse_udp(bytes_of(v4));
+  REQUIRE(r.status == Parse::done);
+  CHECK(r.value.frag == 0);
+  CHECK(r.value.destination.to_string() == "10.0.0.1:53");
+  CHECK(r.value.payload_offset == 10);
+  auto name = hex("00 00 00 03 01 30 12 34 ff");
+  r = socks5::parse_udp(bytes_of(name));
+  REQUIRE(r.status == Parse::done);
+  CHECK(r.value.destination.domain == "0");
+  CHECK(r.value.payload_offset == 8);
+  auto v6 = hex("00 00 02 04 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 00 35");
+  r = socks5::parse_udp(bytes_of(v6));
+  REQUIRE(r.status == Parse::done);
+  CHECK(r.value.frag == 2);
+  CHECK(r.value.payload_offset == v6.size());  // an empty datagram is legal
+}
+
+TEST_CASE("socks5 udp: bad datagrams") {
+  for (const char* bad : {"", "00", "00 00 00", "01 00 00 01 0a 00 00 01 00 35", "00 00 00 01 0a 00",
+                          "00 00 00 03 05 61 62"}) {
+    CAPTURE(bad);
+    auto b = hex(bad);
+    CHECK(socks5::parse_udp(bytes_of(b)).status == Parse::error);
+  }
+  auto atyp = hex("00 00 00 07 00 00");
+  CHECK(socks5::parse_udp(bytes_of(atyp)).code == socks5::kAddressTypeNotSupported);
+}
+
+TEST_CASE("socks5 udp: encode") {
+  Bytes out;
+  auto payload = hex("de ad");
+  socks5::encode_udp(*parse_host_port("10.31.9.2:7"), bytes_of(payload), out);
+  CHECK(out == hex("00 00 00 01 0a 1f 09 02 00 07 de ad"));
+}

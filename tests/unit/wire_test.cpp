@@ -127,3 +127,36 @@ TEST_CASE("wire: token comparison") {
   CHECK_FALSE(wire::token_equal("abc", "abd"));
   CHECK_FALSE(wire::token_equal("abc", "abcd"));
 }
+
+TEST_CASE("wire: UDP frames keep datagram boundaries") {
+  Bytes stream;
+  auto a = hex("01 02 03");
+  wire::encode_datagram(*parse_host_port("10.31.9.2:53"), bytes_of(a), stream);
+  CHECK(stream == hex("00 0a 01 0a 1f 09 02 00 35 01 02 03"));
+  wire::encode_datagram(*parse_host_port("dns.example:53"), {}, stream);
+  // Fed one byte at a time, the frames come out whole and in order.
+  size_t frames = 0, off = 0;
+  for (size_t n = 1; n <= stream.size(); ++n) {
+    auto r = wire::decode_datagram(bytes_of(stream.data() + off, n - off));
+    if (r.status == Parse::need_more) continue;
+    REQUIRE(r.status == Parse::done);
+    if (frames == 0) {
+      CHECK(r.value.payload == "\x01\x02\x03");
+      CHECK(r.value.address.to_string() == "10.31.9.2:53");
+    } else {
+      CHECK(r.value.payload.empty());
+      CHECK(r.value.address.domain == "dns.example");
+    }
+    off += r.consumed;
+    ++frames;
+  }
+  CHECK(frames == 2);
+  CHECK(off == stream.size());
+}
+
+TEST_CASE("wire: bad UDP frames") {
+  auto short_addr = hex("00 03 01 0a 1f");
+  CHECK(wire::decode_datagram(bytes_of(short_addr)).code == wire::kMalformed);
+  auto bad_atyp = hex("00 03 09 00 00");
+  CHECK(wire::decode_datagram(bytes_of(bad_atyp)).code == wire::kAddressTypeNotSupported);
+}
