@@ -1,0 +1,85 @@
+// Braid's multipath datagram packets: UDP between a client path and the
+// concentrator's UDP port, never retransmitted. Each packet names its
+// association and carries a sequence number (the same on every redundant
+// copy) and an HMAC-SHA-256 tag (truncated to 16 bytes) under the
+// association's key, so the UDP port is not an open relay and replays are
+// refused. Layout and examples: docs/PROTOCOL.md, "Datagram carrier".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "net/address.hpp"
+#include "net/bytes.hpp"
+
+namespace braid::datagram {
+
+constexpr uint8_t kMagic = 0xB7;
+constexpr size_t kKeyLength = 32;
+constexpr size_t kTagLength = 16;
+constexpr size_t kHeaderLength = 1 + 1 + 4 + 8 + 1;  ///< MAGIC TYPE ASSOC SEQ PATH
+
+using Key = std::array<uint8_t, kKeyLength>;
+
+enum class Type : uint8_t {
+  data = 1,         ///< ATYP ADDR PORT PAYLOAD (destination upstream, source downstream)
+  probe = 2,        ///< client → concentrator: SENT_US(8) then the client's path table
+  probe_reply = 3,  ///< concentrator → client: the probe's SENT_US echoed
+};
+
+/// The client's view of one path, carried in probes so that the
+/// concentrator schedules the downstream direction on the same facts.
+struct PathReport {
+  uint8_t path = 0;
+  bool live = false;
+  bool backup = false;
+  uint32_t rtt_us = 0;
+  uint8_t loss_percent = 0;
+};
+
+struct Packet {
+  Type type = Type::data;
+  uint32_t association = 0;
+  uint64_t seq = 0;
+  uint8_t path = 0;  ///< the sender's path index
+  // data
+  Destination address;
+  std::string payload;
+  // probe / probe_reply
+  uint64_t sent_us = 0;
+  std::vector<PathReport> paths;
+};
+
+/// Serialises and signs @p p.
+Bytes encode(const Packet& p, const Key& key);
+
+enum class Error : uint8_t { none, too_short, bad_magic, bad_type, bad_tag, malformed };
+const char* error_name(Error e);
+
+/// Association id of a packet, before its tag is checked (to find the key).
+bool peek_association(ByteSpan in, uint32_t& association);
+
+/// Checks the tag under @p key and decodes. Errors say why a packet was dropped.
+Error decode(ByteSpan in, const Key& key, Packet& out);
+
+/**
+ * A sliding anti-replay window (RFC 4303 §3.4.3 style) over 64-bit sequence
+ * numbers: accepts each number once, and nothing older than the window.
+ */
+class ReplayWindow {
+ public:
+  static constexpr uint64_t kSize = 1024;
+  /// True the first time @p seq is seen within the window; false for a
+  /// duplicate (a redundant copy) or a number that is too old.
+  bool accept(uint64_t seq);
+  uint64_t highest() const { return highest_; }
+
+ private:
+  uint64_t highest_ = 0;
+  bool any_ = false;
+  std::array<uint64_t, kSize / 64> bits_{};
+  bool test_and_set(uint64_t seq);
+};
+
+}  // namespace braid::datagram
