@@ -249,11 +249,18 @@ void ClientSession::on_dialed(int status) {
   // The request header, then whatever the application already sent, in one
   // write: the concentrator accepts early data right after the header.
   wire::Request req;
-  req.kind = app_ == App::socks5_udp ? wire::Kind::udp_framed : wire::Kind::tcp_stream;
+  req.kind = app_ != App::socks5_udp ? wire::Kind::tcp_stream
+             : datagram_             ? wire::Kind::udp_datagram
+                                     : wire::Kind::udp_framed;
   req.token = cfg_.concentrator->token;
   req.destination = app_ == App::socks5_udp ? Destination::ipv4_any() : target_;
   Bytes out;
   encode_request(req, out);
+  if (req.kind == wire::Kind::udp_datagram) {
+    // The association's key and the downstream scheduler follow the header.
+    out.insert(out.end(), key_.begin(), key_.end());
+    out.push_back(static_cast<uint8_t>(paths::parse_scheduler(cfg_.udp.scheduler).value_or(paths::Scheduler::lowest_rtt)));
+  }
   out.insert(out.end(), early_.begin(), early_.end());
   out.insert(out.end(), in_.begin(), in_.end());
   bytes_up_ += early_.size() + in_.size();
@@ -280,6 +287,15 @@ void ClientSession::on_upstream_bytes() {
     upstream_failed(socks5::kGeneralFailure, 502,
                     std::string("the concentrator sent a bad reply: ") + wire::status_name(r.code));
     return;
+  }
+  if (r.value.status == wire::kOk && datagram_) {
+    // The association id follows the reply.
+    if (up_in_.size() < r.consumed + wire::kAssociationIdLength) return;
+    association_ = 0;
+    for (size_t i = 0; i < wire::kAssociationIdLength; ++i)
+      association_ = association_ << 8 | static_cast<uint8_t>(up_in_[r.consumed + i]);
+    r.value.bound.to_sockaddr(conc_udp_);
+    r.consumed += wire::kAssociationIdLength;
   }
   up_in_.erase(0, r.consumed);
   if (r.value.status != wire::kOk) {
@@ -408,6 +424,17 @@ void ClientSession::on_closing() {
               static_cast<unsigned long long>(up_frames_ ? up_frames_->dropped_late() : 0),
               static_cast<unsigned long long>(up_frames_ ? up_frames_->dropped_full() : 0),
               static_cast<unsigned long long>(udp_send_failures_));
+  if (datagram_) {
+    std::string per_path;
+    for (const auto& p : udp_paths_)
+      per_path += " " + (p->name.empty() ? std::string("default") : p->name) + " " + std::to_string(p->sent) + "/" +
+                  std::to_string(p->received) + " rtt " + std::to_string(p->rtt_us / 1000.0).substr(0, 5) + " ms;";
+    BRAID_LOG(info, "[s%llu] datagram carrier (association %u): %llu sent, %llu received, %llu duplicates dropped, "
+              "%llu rejected; per path sent/received:%s",
+              static_cast<unsigned long long>(id()), association_, static_cast<unsigned long long>(dg_sent_),
+              static_cast<unsigned long long>(dg_received_), static_cast<unsigned long long>(dg_duplicates_),
+              static_cast<unsigned long long>(dg_rejected_), per_path.c_str());
+  }
   sample_upstream_subflows();
   if (hooks_) {
     hooks_->on_subflows(id(), upstream_subflows());

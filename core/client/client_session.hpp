@@ -2,12 +2,16 @@
 // application, opens the upstream (concentrator or direct) and relays.
 #pragma once
 
+#include <deque>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "client/frontend.hpp"
 #include "config/config.hpp"
 #include "net/datagram_queue.hpp"
+#include "paths/udp_scheduler.hpp"
+#include "tunnel/datagram.hpp"
 #include "net/session.hpp"
 
 namespace braid::client {
@@ -19,6 +23,14 @@ class ClientHooks {
   /// Interfaces to pin new upstream connections' initial subflow to, best
   /// first (empty: let routing choose).
   virtual std::vector<std::string> bind_devices() = 0;
+  /// A path the datagram carrier may use.
+  struct UdpPathInfo {
+    std::string name;     ///< interface to bind to
+    bool backup = false;
+    double weight = 1;    ///< measured capacity (for the weighted scheduler)
+  };
+  /// Usable paths that are on or backup, best first.
+  virtual std::vector<UdpPathInfo> udp_paths() = 0;
   /// A reading of the upstream connection's subflows.
   virtual void on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) = 0;
   /// The session is closing; its final reading came just before.
@@ -90,6 +102,36 @@ class ClientSession final : public net::Session {
   struct {
     uint64_t up = 0, down = 0, foreign = 0, frag = 0, malformed = 0;
   } udp_;
+
+  // Datagram carrier: per-path UDP sockets to the concentrator's UDP port.
+  struct UdpPath {
+    uint8_t id = 0;
+    std::string name;
+    bool backup = false;
+    double weight = 1;
+    uv_udp_t* sock = nullptr;
+    uint64_t last_reply_ms = 0;
+    uint32_t rtt_us = 0;
+    std::deque<std::pair<uint64_t, bool>> probes;  ///< (sent µs, answered), newest last
+    uint64_t sent = 0, received = 0;
+  };
+  void datagram_start();
+  void send_probes();
+  void on_path_packet(UdpPath& path, const char* data, size_t len);
+  bool send_datagram(const Destination& to, const char* data, size_t len, const std::string& scheduler);
+  std::vector<paths::UdpPathState> udp_path_states() const;
+  bool datagram_ = false;
+  datagram::Key key_{};
+  uint32_t association_ = 0;
+  sockaddr_storage conc_udp_{};
+  std::vector<std::unique_ptr<UdpPath>> udp_paths_;
+  uv_timer_t* probe_timer_ = nullptr;
+  uint64_t dg_seq_ = 1;
+  datagram::ReplayWindow dg_replay_;
+  std::map<std::string, std::unique_ptr<paths::UdpScheduler>> schedulers_;
+  bool dg_fallback_ = false;
+  uint64_t dg_started_ms_ = 0;
+  uint64_t dg_sent_ = 0, dg_received_ = 0, dg_duplicates_ = 0, dg_rejected_ = 0;
 
   State state_ = State::detect;
   App app_ = App::socks5;

@@ -12,6 +12,11 @@
 #include "socks5/udp.hpp"
 #include "tunnel/wire.hpp"
 
+#include <netinet/in.h>
+#include <openssl/rand.h>
+
+#include "braid/platform.hpp"
+
 namespace braid::client {
 
 namespace {
@@ -69,6 +74,10 @@ void ClientSession::udp_associate() {
   uv_udp_getsockname(app_udp_, reinterpret_cast<sockaddr*>(&bound), &len);
   udp_bound_ = Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&bound));
   up_frames_ = std::make_unique<net::DatagramQueue>(kQueueBytes, limits().udp_deadline_ms);
+  if (via_concentrator() && config::uses_datagram_carrier(cfg_.udp)) {
+    datagram_ = true;
+    RAND_bytes(key_.data(), static_cast<int>(key_.size()));
+  }
   if (via_concentrator()) {
     open_upstream();  // the reply to the client follows the concentrator's
     return;
@@ -84,6 +93,7 @@ void ClientSession::udp_start() {
             udp_bound_.to_string().c_str(),
             via_concentrator() ? "framed over MPTCP to the concentrator" : "direct to destinations");
   start_manual();
+  if (datagram_) datagram_start();
   if (!up_in_.empty()) on_udp_frames();
 }
 
@@ -114,6 +124,10 @@ void ClientSession::on_app_datagram(const sockaddr* from, const char* data, size
   if (!via_concentrator()) {
     udp_send_to(h.value.destination, payload, payload_len);
     return;
+  }
+  if (datagram_ && !dg_fallback_) {
+    const auto choice = config::choose_udp(cfg_.udp, h.value.destination.host(), h.value.destination.port);
+    if (choice.datagram && send_datagram(h.value.destination, payload, payload_len, choice.scheduler)) return;
   }
   Bytes frame;
   wire::encode_datagram(h.value.destination, bytes_of(payload, payload_len), frame);
@@ -156,6 +170,180 @@ void ClientSession::deliver_to_app(const Destination& from, const char* data, si
   socks5::encode_udp(from, bytes_of(data, len), out);
   uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(out.data()), static_cast<unsigned>(out.size()));
   if (uv_udp_try_send(app_udp_, &b, 1, reinterpret_cast<const sockaddr*>(&app_addr_)) >= 0) ++udp_.down;
+}
+
+void ClientSession::datagram_start() {
+  dg_started_ms_ = uv_now(loop());
+  // One socket per path, each pinned to its interface, so every path has its
+  // own route and NAT binding to the concentrator's UDP port. A concentrator
+  // on loopback (tests, local runs) gets one unbound socket.
+  std::vector<ClientHooks::UdpPathInfo> infos;
+  const bool loopback = conc_udp_.ss_family == AF_INET
+                            ? (ntohl(reinterpret_cast<sockaddr_in*>(&conc_udp_)->sin_addr.s_addr) >> 24) == 127
+                            : IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(&conc_udp_)->sin6_addr);
+  if (hooks_ && !loopback) infos = hooks_->udp_paths();
+  if (infos.empty()) infos.push_back({});
+  for (size_t i = 0; i < infos.size() && i < 255; ++i) {
+    auto path = std::make_unique<UdpPath>();
+    path->id = static_cast<uint8_t>(i);
+    path->name = infos[i].name;
+    path->backup = infos[i].backup;
+    path->weight = infos[i].weight;
+    path->sock = new_udp();
+    sockaddr_storage any{};
+    any.ss_family = conc_udp_.ss_family;
+    if (any.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&any)->sin6_addr = in6addr_any;
+    int rc = uv_udp_bind(path->sock, reinterpret_cast<const sockaddr*>(&any), 0);
+    uv_os_fd_t fd = -1;
+    if (rc == 0 && !path->name.empty() && uv_fileno(reinterpret_cast<uv_handle_t*>(path->sock), &fd) == 0) {
+      if (int b = platform::bind_to_device(fd, path->name); b < 0)
+        BRAID_LOG(warn, "[s%llu] datagram path %s: cannot bind: %s", static_cast<unsigned long long>(id()),
+                  path->name.c_str(), net::describe_error(b).c_str());
+    }
+    if (rc == 0) {
+      // The socket's data points at the session; the path is found by handle.
+      rc = uv_udp_recv_start(
+          path->sock,
+          [](uv_handle_t*, size_t, uv_buf_t* buf) {
+            buf->base = static_cast<char*>(std::malloc(kUdpBuffer));
+            buf->len = buf->base ? kUdpBuffer : 0;
+          },
+          [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
+            auto* s = static_cast<ClientSession*>(static_cast<net::Session*>(h->data));
+            if (n > 0 && from && !s->closing()) {
+              for (auto& p : s->udp_paths_)
+                if (p->sock == h) s->on_path_packet(*p, buf->base, static_cast<size_t>(n));
+            }
+            std::free(buf->base);
+          });
+    }
+    if (rc < 0) {
+      BRAID_LOG(warn, "[s%llu] datagram path %s: %s", static_cast<unsigned long long>(id()), path->name.c_str(),
+                net::describe_error(rc).c_str());
+      continue;
+    }
+    udp_paths_.push_back(std::move(path));
+  }
+  probe_timer_ = new_timer();
+  uv_timer_start(
+      probe_timer_, [](uv_timer_t* t) { static_cast<ClientSession*>(static_cast<net::Session*>(t->data))->send_probes(); },
+      0, cfg_.udp.probe_interval_ms);
+}
+
+std::vector<paths::UdpPathState> ClientSession::udp_path_states() const {
+  const uint64_t now = uv_now(loop());
+  const uint64_t interval = cfg_.udp.probe_interval_ms;
+  const uint64_t now_us = uv_hrtime() / 1000;
+  std::vector<paths::UdpPathState> out;
+  for (const auto& p : udp_paths_) {
+    paths::UdpPathState st;
+    st.id = p->id;
+    st.backup = p->backup;
+    st.weight = p->weight;
+    st.live = p->last_reply_ms && now - p->last_reply_ms <= 3 * interval;
+    st.rtt_us = p->rtt_us;
+    // Loss over the probes old enough to have been answered.
+    unsigned due = 0, lost = 0;
+    for (const auto& [sent_us, answered] : p->probes) {
+      if (now_us - sent_us < 2 * interval * 1000) continue;
+      ++due;
+      lost += !answered;
+    }
+    st.loss_percent = due ? static_cast<uint8_t>(lost * 100 / due) : 0;
+    out.push_back(st);
+  }
+  return out;
+}
+
+void ClientSession::send_probes() {
+  if (closing()) return;
+  const uint64_t now_us = uv_hrtime() / 1000;
+  const auto states = udp_path_states();
+  datagram::Packet probe;
+  probe.type = datagram::Type::probe;
+  probe.association = association_;
+  probe.sent_us = now_us;
+  for (const auto& st : states) probe.paths.push_back({st.id, st.live, st.backup, st.rtt_us, st.loss_percent});
+  for (auto& p : udp_paths_) {
+    probe.seq = dg_seq_++;
+    probe.path = p->id;
+    const Bytes packet = datagram::encode(probe, key_);
+    uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(packet.data())),
+                             static_cast<unsigned>(packet.size()));
+    uv_udp_try_send(p->sock, &b, 1, reinterpret_cast<const sockaddr*>(&conc_udp_));
+    p->probes.emplace_back(now_us, false);
+    if (p->probes.size() > 10) p->probes.pop_front();
+  }
+  // No answer on any path for a while: UDP to the concentrator is blocked
+  // here, so datagrams go framed over MPTCP until probes come back.
+  const uint64_t now = uv_now(loop());
+  bool any_live = false;
+  for (const auto& st : states) any_live |= st.live;
+  if (!any_live && !dg_fallback_ && now - dg_started_ms_ >= 3000) {
+    dg_fallback_ = true;
+    BRAID_LOG(warn, "[s%llu] no answer to datagram probes on any path for 3 s: UDP to the concentrator seems blocked; "
+              "datagrams go framed over MPTCP until it answers", static_cast<unsigned long long>(id()));
+  }
+}
+
+bool ClientSession::send_datagram(const Destination& to, const char* data, size_t len, const std::string& scheduler) {
+  auto& sched = schedulers_[scheduler];
+  if (!sched)
+    sched = std::make_unique<paths::UdpScheduler>(paths::parse_scheduler(scheduler).value_or(paths::Scheduler::lowest_rtt));
+  datagram::Packet p;
+  p.type = datagram::Type::data;
+  p.association = association_;
+  p.seq = dg_seq_++;
+  p.address = to;
+  p.payload.assign(data, len);
+  bool sent = false;
+  for (uint8_t pid : sched->pick(udp_path_states())) {
+    for (auto& path : udp_paths_) {
+      if (path->id != pid) continue;
+      p.path = pid;
+      const Bytes packet = datagram::encode(p, key_);
+      uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(packet.data())),
+                               static_cast<unsigned>(packet.size()));
+      if (uv_udp_try_send(path->sock, &b, 1, reinterpret_cast<const sockaddr*>(&conc_udp_)) >= 0) {
+        sent = true;
+        ++path->sent;
+        ++dg_sent_;
+      }
+    }
+  }
+  return sent;
+}
+
+void ClientSession::on_path_packet(UdpPath& path, const char* data, size_t len) {
+  datagram::Packet p;
+  if (datagram::decode(bytes_of(data, len), key_, p) != datagram::Error::none || p.association != association_) {
+    ++dg_rejected_;
+    return;
+  }
+  if (!dg_replay_.accept(p.seq)) {
+    ++dg_duplicates_;  // the copy that lost the race on the other path
+    return;
+  }
+  ++path.received;
+  if (p.type == datagram::Type::probe_reply) {
+    const uint64_t now_us = uv_hrtime() / 1000;
+    for (auto& [sent_us, answered] : path.probes)
+      if (sent_us == p.sent_us) answered = true;
+    const uint32_t sample = static_cast<uint32_t>(now_us - p.sent_us);
+    path.rtt_us = path.rtt_us ? (path.rtt_us * 7 + sample) / 8 : sample;  // RFC 6298-style smoothing
+    path.last_reply_ms = uv_now(loop());
+    if (dg_fallback_) {
+      dg_fallback_ = false;
+      BRAID_LOG(info, "[s%llu] datagram probes answered again on %s: back to the datagram carrier",
+                static_cast<unsigned long long>(id()), path.name.empty() ? "the default path" : path.name.c_str());
+    }
+    return;
+  }
+  if (p.type == datagram::Type::data) {
+    touch();
+    ++dg_received_;
+    deliver_to_app(p.address, p.payload.data(), p.payload.size());
+  }
 }
 
 }  // namespace braid::client

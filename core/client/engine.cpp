@@ -145,6 +145,19 @@ std::vector<std::string> Engine::bind_devices() {
   return paths_->bind_devices();
 }
 
+std::vector<ClientHooks::UdpPathInfo> Engine::udp_paths() {
+  std::vector<UdpPathInfo> out;
+  if (!paths_) return out;
+  for (const auto& name : paths_->bind_devices()) {
+    const auto* p = paths_->find(name);
+    // Weight by what the path carried lately (bits/s over 10 s), so the
+    // weighted scheduler follows measured capacity; 1 when idle.
+    const auto t = telemetry_.path(name);
+    out.push_back({name, p && p->policy == paths::Policy::backup, 1 + t.down_bps_10s + t.up_bps_10s});
+  }
+  return out;
+}
+
 void Engine::on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) {
   telemetry_.observe(session, subflows, [this](const sockaddr_storage& local) {
     return paths_ ? paths_->path_of(local) : std::string();

@@ -62,6 +62,7 @@ class Engine final : public ClientHooks {
 
   // ClientHooks
   std::vector<std::string> bind_devices() override;
+  std::vector<UdpPathInfo> udp_paths() override;
   void on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) override;
   void on_session_end(uint64_t session) override;
 

@@ -1,5 +1,7 @@
 #include "concentrator/server.hpp"
 
+#include <openssl/rand.h>
+
 #include "braid/platform.hpp"
 #include "concentrator/server_session.hpp"
 #include "net/errors.hpp"
@@ -39,6 +41,8 @@ bool Server::start(std::string& error) {
   ensure_mptcp_limits();
   listener_ = std::make_unique<net::Listener>(loop_);
   if (listener_->listen(cfg_.listen, cfg_.mptcp, [this](uv_stream_t* s) { on_accept(s); }, error) < 0) return false;
+  std::string why;
+  if (!open_udp(why)) BRAID_LOG(warn, "datagram carrier unavailable: %s (UDP goes framed over MPTCP)", why.c_str());
   if (cfg_.mptcp && !listener_->is_mptcp())
     BRAID_LOG(warn, "listening with plain TCP: %s", platform::describe_mptcp_error(listener_->mptcp_error()).c_str());
   return true;
@@ -47,7 +51,7 @@ bool Server::start(std::string& error) {
 void Server::on_accept(uv_stream_t* server) {
   const bool full = sessions_.size() >= cfg_.limits.max_connections;
   auto* s = static_cast<ServerSession*>(sessions_.accept(
-      server, [&](uint64_t id) { return std::make_unique<ServerSession>(loop_, id, cfg_, sessions_); }));
+      server, [&](uint64_t id) { return std::make_unique<ServerSession>(loop_, id, cfg_, sessions_, this); }));
   if (!s) return;
   if (full) {
     s->refuse_busy();
@@ -56,8 +60,77 @@ void Server::on_accept(uv_stream_t* server) {
   s->start();
 }
 
+bool Server::open_udp(std::string& error) {
+  sockaddr_storage ss{};
+  cfg_.listen.to_sockaddr(ss);
+  udp_ = new uv_udp_t;
+  uv_udp_init(loop_, udp_);
+  udp_->data = this;
+  int rc = uv_udp_bind(udp_, reinterpret_cast<const sockaddr*>(&ss), UV_UDP_REUSEADDR);
+  if (rc == 0)
+    rc = uv_udp_recv_start(
+        udp_,
+        [](uv_handle_t*, size_t, uv_buf_t* buf) {
+          static char scratch[65536];
+          *buf = uv_buf_init(scratch, sizeof scratch);
+        },
+        [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
+          auto* self = static_cast<Server*>(h->data);
+          if (n <= 0 || !from) return;
+          uint32_t id = 0;
+          auto it = datagram::peek_association(bytes_of(buf->base, static_cast<size_t>(n)), id)
+                        ? self->associations_.find(id)
+                        : self->associations_.end();
+          if (it == self->associations_.end()) {
+            ++self->unknown_packets_;
+            return;
+          }
+          it->second->on_datagram_packet(buf->base, static_cast<size_t>(n), from);
+        });
+  if (rc < 0) {
+    error = "cannot open UDP " + cfg_.listen.to_string() + ": " + net::describe_error(rc);
+    uv_close(reinterpret_cast<uv_handle_t*>(udp_), [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
+    udp_ = nullptr;
+    return false;
+  }
+  return true;
+}
+
+uint32_t Server::register_association(ServerSession* s) {
+  if (!udp_) return 0;
+  uint32_t id = 0;
+  // Random ids: an outsider cannot guess a live one (and needs its key anyway).
+  do {
+    RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id);
+  } while (id == 0 || associations_.count(id));
+  associations_[id] = s;
+  return id;
+}
+
+void Server::unregister_association(uint32_t id) { associations_.erase(id); }
+
+bool Server::send_packet(const sockaddr* to, const Bytes& packet) {
+  if (!udp_) return false;
+  uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(packet.data())),
+                           static_cast<unsigned>(packet.size()));
+  return uv_udp_try_send(udp_, &b, 1, to) >= 0;
+}
+
+uint16_t Server::udp_port() const {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (udp_) uv_udp_getsockname(udp_, reinterpret_cast<sockaddr*>(&ss), &len);
+  return Destination::from_sockaddr(reinterpret_cast<sockaddr*>(&ss)).port;
+}
+
 void Server::stop(std::function<void()> done) {
   if (listener_) listener_->close();
+  if (udp_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(udp_), [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
+    udp_ = nullptr;
+    if (unknown_packets_) BRAID_LOG(info, "datagram port: dropped %llu packets of unknown associations",
+                                    static_cast<unsigned long long>(unknown_packets_));
+  }
   sessions_.close_all("the concentrator is shutting down", std::move(done));
 }
 

@@ -4,18 +4,20 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include <uv.h>
 
+#include "concentrator/datagram_hub.hpp"
 #include "config/config.hpp"
 #include "net/listener.hpp"
 #include "net/session_table.hpp"
 
 namespace braid::concentrator {
 
-class Server {
+class Server final : public DatagramHub {
  public:
   Server(uv_loop_t* loop, config::ConcentratorConfig cfg);
   Server(const Server&) = delete;
@@ -28,15 +30,27 @@ class Server {
   Destination bound() const { return listener_ ? listener_->bound() : Destination{}; }
   bool listening_mptcp() const { return listener_ && listener_->is_mptcp(); }
   size_t session_count() const { return sessions_.size(); }
+  /// Packets dropped because no association had their id.
+  uint64_t unknown_packets() const { return unknown_packets_; }
+
+  // DatagramHub
+  uint32_t register_association(ServerSession* s) override;
+  void unregister_association(uint32_t id) override;
+  bool send_packet(const sockaddr* to, const Bytes& packet) override;
+  uint16_t udp_port() const override;
 
  private:
   void ensure_mptcp_limits();
   void on_accept(uv_stream_t* server);
+  bool open_udp(std::string& error);
 
   uv_loop_t* loop_;
   config::ConcentratorConfig cfg_;
   std::unique_ptr<net::Listener> listener_;
   net::SessionTable sessions_;
+  uv_udp_t* udp_ = nullptr;
+  std::map<uint32_t, ServerSession*> associations_;
+  uint64_t unknown_packets_ = 0;
 };
 
 }  // namespace braid::concentrator

@@ -1,12 +1,16 @@
 #include "concentrator/server_session.hpp"
 
+#include <cstring>
+
+#include <netinet/in.h>
+
 #include "net/errors.hpp"
 
 namespace braid::concentrator {
 
 ServerSession::ServerSession(uv_loop_t* loop, uint64_t id, const config::ConcentratorConfig& cfg,
-                             net::SessionOwner& owner)
-    : Session(loop, id, cfg.limits, owner), cfg_(cfg) {}
+                             net::SessionOwner& owner, DatagramHub* hub)
+    : Session(loop, id, cfg.limits, owner), cfg_(cfg), hub_(hub) {}
 
 void ServerSession::refuse_busy() { answer_and_close(wire::kBusy, "connection limit reached (limits.max_connections)"); }
 
@@ -39,6 +43,11 @@ void ServerSession::on_downstream_bytes() {
   if (r.value.kind == wire::Kind::udp_framed) {
     in_.erase(0, r.consumed);
     start_udp();
+    return;
+  }
+  if (r.value.kind == wire::Kind::udp_datagram) {
+    if (in_.size() < r.consumed + wire::kDatagramSetupLength) return;  // the key follows the header
+    start_datagram(r.consumed);
     return;
   }
   if (r.value.kind != wire::Kind::tcp_stream) {
@@ -92,6 +101,105 @@ constexpr size_t kStreamHigh = 64 * 1024;
 constexpr size_t kQueueBytes = 1024 * 1024;
 }  // namespace
 
+bool ServerSession::start_datagram(size_t header_length) {
+  std::memcpy(key_.data(), in_.data() + header_length, key_.size());
+  const auto sched = static_cast<uint8_t>(in_[header_length + key_.size()]);
+  in_.erase(0, header_length + wire::kDatagramSetupLength);
+  if (sched > 2) {
+    answer_and_close(wire::kMalformed, "unknown datagram scheduler " + std::to_string(sched));
+    return false;
+  }
+  scheduler_ = std::make_unique<paths::UdpScheduler>(static_cast<paths::Scheduler>(sched));
+  association_ = hub_ ? hub_->register_association(this) : 0;
+  if (!association_) {
+    answer_and_close(wire::kKindNotSupported, "the datagram carrier's UDP port is not open");
+    return false;
+  }
+  // Reply: the UDP port to send to (the address is the one the client reached
+  // us at), then the association id.
+  sockaddr_storage local = local_address(downstream());
+  if (local.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&local)->sin_port = htons(hub_->udp_port());
+  if (local.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&local)->sin6_port = htons(hub_->udp_port());
+  wire::Reply reply;
+  reply.status = wire::kOk;
+  reply.bound = Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&local));
+  Bytes out;
+  wire::encode_reply(reply, out);
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<uint8_t>(association_ >> (8 * i)));
+  send_down(out.data(), out.size());
+  BRAID_LOG(info, "[s%llu] UDP association %u (datagram carrier, %s downstream)", static_cast<unsigned long long>(id()),
+            association_, paths::to_string(scheduler_->kind()));
+  state_ = State::udp;
+  down_frames_ = std::make_unique<net::DatagramQueue>(kQueueBytes, limits().udp_deadline_ms);
+  start_manual();
+  on_udp_frames();
+  return true;
+}
+
+void ServerSession::on_datagram_packet(const char* data, size_t len, const sockaddr* from) {
+  if (closing() || state_ != State::udp) return;
+  datagram::Packet p;
+  if (datagram::decode(bytes_of(data, len), key_, p) != datagram::Error::none) {
+    ++dg_forged_;
+    return;
+  }
+  if (!replay_.accept(p.seq)) {
+    ++dg_replayed_;  // a redundant copy that lost the race, or a replay
+    return;
+  }
+  // Learn where this client path's packets come from: its NAT binding.
+  ClientPath& cp = client_paths_[p.path];
+  std::memcpy(&cp.address, from, from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+  cp.known = true;
+  switch (p.type) {
+    case datagram::Type::data: {
+      touch();
+      ++dg_in_;
+      datagram_peers_.insert(p.address.to_string());
+      udp_send_to(p.address, p.payload.data(), p.payload.size());
+      break;
+    }
+    case datagram::Type::probe: {
+      for (const auto& r : p.paths) client_paths_[r.path].report = r;
+      datagram::Packet reply;
+      reply.type = datagram::Type::probe_reply;
+      reply.association = association_;
+      reply.seq = down_seq_++;
+      reply.path = p.path;
+      reply.sent_us = p.sent_us;
+      hub_->send_packet(from, datagram::encode(reply, key_));
+      break;
+    }
+    case datagram::Type::probe_reply:
+      break;
+  }
+}
+
+void ServerSession::send_datagram_down(const Destination& from, const char* data, size_t len) {
+  std::vector<paths::UdpPathState> states;
+  for (const auto& [pid, cp] : client_paths_) {
+    if (!cp.known) continue;
+    paths::UdpPathState st;
+    st.id = pid;
+    st.live = cp.report.live;
+    st.backup = cp.report.backup;
+    st.rtt_us = cp.report.rtt_us;
+    st.loss_percent = cp.report.loss_percent;
+    states.push_back(st);
+  }
+  datagram::Packet p;
+  p.type = datagram::Type::data;
+  p.association = association_;
+  p.seq = down_seq_++;
+  p.address = from;
+  p.payload.assign(data, len);
+  for (uint8_t pid : scheduler_->pick(states)) {
+    p.path = pid;
+    if (hub_->send_packet(reinterpret_cast<const sockaddr*>(&client_paths_[pid].address), datagram::encode(p, key_)))
+      ++dg_out_;
+  }
+}
+
 void ServerSession::start_udp() {
   wire::Reply reply;
   reply.status = wire::kOk;
@@ -121,6 +229,11 @@ void ServerSession::on_udp_frames() {
 
 void ServerSession::on_udp_reply(const sockaddr* from, const char* data, size_t len) {
   if (state_ != State::udp) return;
+  const Destination source = Destination::from_sockaddr(from);
+  if (association_ && datagram_peers_.count(source.to_string())) {
+    send_datagram_down(source, data, len);
+    return;
+  }
   Bytes frame;
   wire::encode_datagram(Destination::from_sockaddr(from), bytes_of(data, len), frame);
   down_frames_->push(std::move(frame), uv_now(loop()));
@@ -142,6 +255,14 @@ void ServerSession::on_drained(bool upstream) {
 
 void ServerSession::on_closing() {
   if (state_ != State::udp) return;
+  if (association_) {
+    hub_->unregister_association(association_);
+    BRAID_LOG(info, "[s%llu] datagram carrier: %llu packets in, %llu out; rejected %llu forged, %llu duplicate or "
+              "replayed",
+              static_cast<unsigned long long>(id()), static_cast<unsigned long long>(dg_in_),
+              static_cast<unsigned long long>(dg_out_), static_cast<unsigned long long>(dg_forged_),
+              static_cast<unsigned long long>(dg_replayed_));
+  }
   BRAID_LOG(info, "[s%llu] UDP association: %llu datagrams from the client, %llu to it; dropped %llu late, %llu "
             "queue full, %llu unsendable",
             static_cast<unsigned long long>(id()), static_cast<unsigned long long>(udp_up_),

@@ -3,9 +3,14 @@
 #pragma once
 
 #include "config/config.hpp"
+#include <map>
 #include <memory>
+#include <set>
 
+#include "concentrator/datagram_hub.hpp"
 #include "net/datagram_queue.hpp"
+#include "paths/udp_scheduler.hpp"
+#include "tunnel/datagram.hpp"
 #include "net/session.hpp"
 #include "tunnel/wire.hpp"
 
@@ -13,12 +18,20 @@ namespace braid::concentrator {
 
 class ServerSession final : public net::Session {
  public:
-  ServerSession(uv_loop_t* loop, uint64_t id, const config::ConcentratorConfig& cfg, net::SessionOwner& owner);
+  ServerSession(uv_loop_t* loop, uint64_t id, const config::ConcentratorConfig& cfg, net::SessionOwner& owner,
+                DatagramHub* hub);
+  /// A packet for this session's association arrived on the UDP port.
+  void on_datagram_packet(const char* data, size_t len, const sockaddr* from);
   /// Answers "busy" at once and closes (the connection limit is reached).
   void refuse_busy();
 
  private:
   enum class State { request, connecting, relaying, udp };
+  struct ClientPath {
+    sockaddr_storage address{};  ///< where this client path's packets come from (NAT-friendly)
+    bool known = false;
+    datagram::PathReport report;  ///< the client's view of the path, from its probes
+  };
 
   void on_downstream_bytes() override;
   void on_resolved(int status, std::vector<sockaddr_storage> addrs) override;
@@ -36,6 +49,19 @@ class ServerSession final : public net::Session {
   void on_closing() override;
   std::unique_ptr<net::DatagramQueue> down_frames_;
   uint64_t udp_up_ = 0, udp_down_ = 0;
+
+  // Datagram carrier (KIND udp_datagram)
+  bool start_datagram(size_t header_length);
+  void send_datagram_down(const Destination& from, const char* data, size_t len);
+  DatagramHub* hub_;
+  uint32_t association_ = 0;
+  datagram::Key key_{};
+  std::unique_ptr<paths::UdpScheduler> scheduler_;
+  datagram::ReplayWindow replay_;
+  uint64_t down_seq_ = 1;
+  std::map<uint8_t, ClientPath> client_paths_;
+  std::set<std::string> datagram_peers_;  ///< destinations the client reaches by datagram
+  uint64_t dg_in_ = 0, dg_out_ = 0, dg_forged_ = 0, dg_replayed_ = 0;
 
   const config::ConcentratorConfig& cfg_;
   State state_ = State::request;

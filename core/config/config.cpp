@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -122,6 +123,108 @@ std::optional<T> parse_with(const std::string& text, std::string& error, Fn&& fi
 
 }  // namespace
 
+UdpChoice choose_udp(const Udp& u, const std::string& host, uint16_t port) {
+  for (const auto& r : u.rules) {
+    const bool port_ok = r.ports.empty() || std::any_of(r.ports.begin(), r.ports.end(), [&](const auto& range) {
+                           return port >= range.first && port <= range.second;
+                         });
+    const bool host_ok = r.hosts.empty() || std::any_of(r.hosts.begin(), r.hosts.end(), [&](const std::string& h) {
+                           if (h.size() > 2 && h.compare(0, 2, "*.") == 0)
+                             return host.size() > h.size() - 1 &&
+                                    host.compare(host.size() - (h.size() - 1), h.size() - 1, h, 1) == 0;
+                           return host == h;
+                         });
+    if (port_ok && host_ok)
+      return {r.carrier == "datagram", r.scheduler.empty() ? u.scheduler : r.scheduler};
+  }
+  return {u.carrier == "datagram", u.scheduler};
+}
+
+bool uses_datagram_carrier(const Udp& u) {
+  if (u.carrier == "datagram") return true;
+  return std::any_of(u.rules.begin(), u.rules.end(), [](const UdpRule& r) { return r.carrier == "datagram"; });
+}
+
+Udp default_udp() {
+  Udp u;
+  u.rules.push_back({{{53, 53}}, {}, "framed", ""});
+  u.rules.push_back({{{443, 443}, {3478, 3478}, {5004, 5005}, {16384, 32767}}, {}, "datagram", "lowest-rtt"});
+  return u;
+}
+
+void apply_realtime_preset(Udp& u) {
+  u.carrier = "datagram";
+  u.scheduler = "redundant";
+}
+
+namespace {
+// "53", "443,3478", "16384-32767".
+std::vector<std::pair<uint16_t, uint16_t>> parse_ports(const std::string& text, const std::string& at) {
+  std::vector<std::pair<uint16_t, uint16_t>> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = text.find(',', pos);
+    const std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    const size_t dash = item.find('-');
+    try {
+      size_t used = 0;
+      const unsigned long lo = std::stoul(item.substr(0, dash), &used);
+      const unsigned long hi = dash == std::string::npos ? lo : std::stoul(item.substr(dash + 1));
+      if (lo > 65535 || hi > 65535 || lo > hi) throw std::out_of_range("range");
+      out.emplace_back(static_cast<uint16_t>(lo), static_cast<uint16_t>(hi));
+    } catch (const std::exception&) {
+      field_error(at, "expected ports like \"53\", \"443,3478\" or \"16384-32767\", got \"" + text + "\"");
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+void check_carrier(const std::string& c, const std::string& at) {
+  if (c != "framed" && c != "datagram") field_error(at, "expected framed or datagram, got \"" + c + "\"");
+}
+void check_scheduler(const std::string& c, const std::string& at) {
+  if (c != "redundant" && c != "lowest-rtt" && c != "weighted")
+    field_error(at, "expected redundant, lowest-rtt or weighted, got \"" + c + "\"");
+}
+
+void read_udp(const json& v, Udp& u) {
+  reject_unknown(v, "udp", {"carrier", "scheduler", "preset", "rules", "probe_interval_ms"});
+  if (v.contains("carrier")) check_carrier(u.carrier = get_string(v["carrier"], "udp.carrier"), "udp.carrier");
+  if (v.contains("scheduler"))
+    check_scheduler(u.scheduler = get_string(v["scheduler"], "udp.scheduler"), "udp.scheduler");
+  if (v.contains("probe_interval_ms"))
+    u.probe_interval_ms = get_u32(v["probe_interval_ms"], "udp.probe_interval_ms", 50, 10000);
+  if (v.contains("rules")) {
+    const auto& rs = v["rules"];
+    if (!rs.is_array()) field_error("udp.rules", "expected an array of rules");
+    u.rules.clear();
+    for (size_t i = 0; i < rs.size(); ++i) {
+      const std::string at = "udp.rules[" + std::to_string(i) + "]";
+      reject_unknown(rs[i], at, {"ports", "hosts", "carrier", "scheduler"});
+      UdpRule r;
+      if (rs[i].contains("ports")) r.ports = parse_ports(get_string(rs[i]["ports"], at + ".ports"), at + ".ports");
+      if (rs[i].contains("hosts")) {
+        if (!rs[i]["hosts"].is_array()) field_error(at + ".hosts", "expected an array of names");
+        for (size_t h = 0; h < rs[i]["hosts"].size(); ++h)
+          r.hosts.push_back(get_string(rs[i]["hosts"][h], at + ".hosts[" + std::to_string(h) + "]"));
+      }
+      if (!rs[i].contains("carrier")) field_error(at + ".carrier", "required: framed or datagram");
+      check_carrier(r.carrier = get_string(rs[i]["carrier"], at + ".carrier"), at + ".carrier");
+      if (rs[i].contains("scheduler"))
+        check_scheduler(r.scheduler = get_string(rs[i]["scheduler"], at + ".scheduler"), at + ".scheduler");
+      u.rules.push_back(std::move(r));
+    }
+  }
+  if (v.contains("preset")) {
+    const auto preset = get_string(v["preset"], "udp.preset");
+    if (preset != "realtime") field_error("udp.preset", "expected \"realtime\", got \"" + preset + "\"");
+    apply_realtime_preset(u);
+  }
+}
+}  // namespace
+
 ClientConfig default_client_config() {
   ClientConfig c;
   c.socks_listen = parse_host_port("127.0.0.1:1080");
@@ -141,7 +244,7 @@ std::optional<ClientConfig> parse_client_config(const std::string& text, std::st
   return parse_with<ClientConfig>(text, error, [](const json& root) {
     ClientConfig c = default_client_config();
     reject_unknown(root, "", {"socks", "http", "mixed", "auth", "concentrator", "mptcp", "limits", "log_level", "control",
-                              "paths", "mode", "manage_endpoints", "state_file"});
+                              "paths", "mode", "manage_endpoints", "state_file", "udp"});
     if (root.contains("control")) {
       const auto& k = root["control"];
       if (k.is_null() || (k.is_boolean() && !k.get<bool>())) {
@@ -179,6 +282,7 @@ std::optional<ClientConfig> parse_client_config(const std::string& text, std::st
     }
     if (root.contains("manage_endpoints")) c.manage_endpoints = get_bool(root["manage_endpoints"], "manage_endpoints");
     if (root.contains("state_file")) c.state_file = get_string(root["state_file"], "state_file");
+    if (root.contains("udp")) read_udp(root["udp"], c.udp);
     if (root.contains("socks")) c.socks_listen = get_listener(root["socks"], "socks");
     if (root.contains("http")) c.http_listen = get_listener(root["http"], "http");
     if (root.contains("mixed")) c.mixed_listen = get_listener(root["mixed"], "mixed");
@@ -295,6 +399,19 @@ std::string to_json(const ClientConfig& c) {
   j["mode"] = c.mode;
   j["manage_endpoints"] = c.manage_endpoints;
   j["state_file"] = c.state_file;
+  json rules = json::array();
+  for (const auto& r : c.udp.rules) {
+    std::string ports;
+    for (const auto& [lo, hi] : r.ports)
+      ports += (ports.empty() ? "" : ",") + std::to_string(lo) + (lo == hi ? "" : "-" + std::to_string(hi));
+    json jr = {{"carrier", r.carrier}};
+    if (!ports.empty()) jr["ports"] = ports;
+    if (!r.hosts.empty()) jr["hosts"] = r.hosts;
+    if (!r.scheduler.empty()) jr["scheduler"] = r.scheduler;
+    rules.push_back(jr);
+  }
+  j["udp"] = {{"carrier", c.udp.carrier}, {"scheduler", c.udp.scheduler}, {"rules", rules},
+              {"probe_interval_ms", c.udp.probe_interval_ms}};
   return j.dump(2);
 }
 

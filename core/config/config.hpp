@@ -45,6 +45,35 @@ struct PathSettings {
   std::string policy;  ///< "" (remembered or default), on, backup, off
 };
 
+/// How datagrams to some destinations travel (see docs/PROTOCOL.md).
+struct UdpRule {
+  std::vector<std::pair<uint16_t, uint16_t>> ports;  ///< inclusive ranges; empty = any port
+  std::vector<std::string> hosts;  ///< exact names/addresses or "*.suffix"; empty = any host
+  std::string carrier;             ///< "framed" or "datagram"
+  std::string scheduler;           ///< for datagram: redundant, lowest-rtt, weighted
+};
+
+struct Udp {
+  std::string carrier = "framed";      ///< for destinations no rule matches
+  std::string scheduler = "lowest-rtt";
+  std::vector<UdpRule> rules;          ///< first match wins
+  uint32_t probe_interval_ms = 500;
+};
+
+/// The carrier and scheduler for datagrams to @p host : @p port (first matching rule, else the default).
+struct UdpChoice {
+  bool datagram = false;
+  std::string scheduler;
+};
+UdpChoice choose_udp(const Udp& u, const std::string& host, uint16_t port);
+/// True when some datagrams may use the datagram carrier.
+bool uses_datagram_carrier(const Udp& u);
+
+/// The default rules: DNS framed; QUIC, STUN and RTP datagram/lowest-rtt.
+Udp default_udp();
+/// "realtime" preset: the default becomes datagram/redundant.
+void apply_realtime_preset(Udp& u);
+
 /// The client daemon (`braid up`).
 struct ClientConfig {
   std::optional<Destination> socks_listen;  ///< SOCKS5 only
@@ -60,6 +89,7 @@ struct ClientConfig {
   std::string mode = "aggregate";              ///< aggregate or failover (a preset over the policies)
   bool manage_endpoints = true;                ///< steer the kernel's MPTCP endpoints when allowed
   std::string state_file;                      ///< remembered policies and totals
+  Udp udp = default_udp();
 };
 
 /// The server (`braid-concentrator`).

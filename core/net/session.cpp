@@ -111,6 +111,16 @@ void Session::close(const std::string& reason) {
   close_handle(reinterpret_cast<uv_handle_t*>(timer_));
   close_handle(reinterpret_cast<uv_handle_t*>(connect_timer_));
   for (auto* u : udps_) close_handle(reinterpret_cast<uv_handle_t*>(u));
+  for (auto* t : timers_) close_handle(reinterpret_cast<uv_handle_t*>(t));
+}
+
+uv_timer_t* Session::new_timer() {
+  auto* t = new uv_timer_t;
+  uv_timer_init(loop_, t);
+  t->data = this;
+  ++refs_;
+  timers_.push_back(t);
+  return t;
 }
 
 uv_udp_t* Session::new_udp() {

@@ -87,6 +87,8 @@ class Session {
   void start_manual();
   /// A UDP handle owned by the session and closed with it.
   uv_udp_t* new_udp();
+  /// A timer owned by the session and closed with it (data = the session).
+  uv_timer_t* new_timer();
   /// Records activity for the idle timer.
   void touch() { last_activity_ = uv_now(loop_); }
   size_t upstream_queued() const;
@@ -179,6 +181,7 @@ class Session {
   bool relaying_ = false;
   bool manual_ = false;
   std::vector<uv_udp_t*> udps_;
+  std::vector<uv_timer_t*> timers_;
   struct UdpEgress;
   UdpEgress* egress_ = nullptr;
   bool udp_send_resolved(const sockaddr_storage& to, const char* data, size_t len);

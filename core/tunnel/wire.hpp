@@ -67,6 +67,11 @@ void encode_reply(const Reply& r, Bytes& out);
 /// Errors: kUnsupportedVersion, kAddressTypeNotSupported, kMalformed.
 ParseResult<Reply> decode_reply(ByteSpan in);
 
+/// For KIND udp_datagram the header is followed by the association key and
+/// the downstream scheduler; the reply is followed by the association id.
+constexpr size_t kDatagramSetupLength = 32 + 1;
+constexpr size_t kAssociationIdLength = 4;
+
 /// Largest datagram payload a frame carries (the IPv4 UDP maximum).
 constexpr size_t kMaxDatagram = 65507;
 

@@ -86,3 +86,32 @@ TEST_CASE("config: the shipped samples in assets/config parse") {
   auto k = config::parse_concentrator_config(text, error);
   CHECK_MESSAGE(k, error);
 }
+
+TEST_CASE("config: UDP carrier rules") {
+  std::string error;
+  auto c = config::parse_client_config("{}", error);
+  REQUIRE(c);
+  CHECK_FALSE(config::choose_udp(c->udp, "9.9.9.9", 53).datagram);   // DNS: framed
+  CHECK(config::choose_udp(c->udp, "example.com", 443).datagram);     // QUIC
+  CHECK(config::choose_udp(c->udp, "stun.example", 3478).scheduler == "lowest-rtt");
+  CHECK(config::choose_udp(c->udp, "10.0.0.1", 20000).datagram);      // RTP range
+  CHECK_FALSE(config::choose_udp(c->udp, "10.0.0.1", 9999).datagram); // default framed
+  CHECK(config::uses_datagram_carrier(c->udp));
+
+  auto rt = config::parse_client_config(R"({"udp": {"preset": "realtime", "rules": [
+      {"ports": "53", "carrier": "framed"},
+      {"hosts": ["*.game.example", "10.1.1.1"], "carrier": "datagram", "scheduler": "weighted"}]}})",
+                                        error);
+  REQUIRE_MESSAGE(rt, error);
+  CHECK(config::choose_udp(rt->udp, "eu.game.example", 27015).scheduler == "weighted");
+  CHECK(config::choose_udp(rt->udp, "10.1.1.1", 1).scheduler == "weighted");
+  CHECK(config::choose_udp(rt->udp, "game.example.org", 1).scheduler == "redundant");  // the preset's default
+  CHECK(config::choose_udp(rt->udp, "game.example.org", 1).datagram);
+
+  CHECK(client_error(R"({"udp": {"rules": [{"ports": "70000", "carrier": "framed"}]}})").find("udp.rules[0].ports") !=
+        std::string::npos);
+  CHECK(client_error(R"({"udp": {"rules": [{"ports": "53"}]}})").find("udp.rules[0].carrier: required") !=
+        std::string::npos);
+  CHECK(client_error(R"({"udp": {"scheduler": "fastest"}})").find("udp.scheduler") != std::string::npos);
+  CHECK(client_error(R"({"udp": {"preset": "gaming"}})").find("udp.preset") != std::string::npos);
+}

@@ -353,7 +353,13 @@ TEST_CASE("proxy: bad input at the concentrator gets a status, other sessions go
   CHECK(status_of(hex("01 01 00 03 62 61 64 01 7f 00 00 01 00 50")) == 0x11);        // wrong token
   CHECK(status_of(hex("01 01 09 01 74")) == 0x12);                                   // FLAGS set
   CHECK(status_of(hex("01 01 00 06 73 33 63 72 65 74 09 00")) == 0x08);              // bad ATYP
-  CHECK(status_of(hex("01 03 00 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x07);  // datagram kind, not yet
+  {
+    // Datagram kind: the key follows; an unknown scheduler is malformed.
+    Bytes h = hex("01 03 00 06 73 33 63 72 65 74 01 00 00 00 00 00 00");
+    h.insert(h.end(), 32, 0xAB);
+    h.push_back(7);
+    CHECK(status_of(h) == 0x12);
+  }
   CHECK(status_of(hex("01 09 00 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x07);  // unknown kind
   {
     // 1 MiB of garbage: rejected at the first byte, nothing buffered.
@@ -508,7 +514,7 @@ struct UdpClient {
   int fd;
   UdpClient() {
     fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    timeval tv{2, 0};
+    timeval tv{0, 700000};  // loopback answers in well under a millisecond
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
@@ -577,5 +583,49 @@ TEST_CASE("proxy: SOCKS5 UDP ASSOCIATE round trip, framed and direct") {
     // The association still works, then ends with its control connection.
     app.send_to(relay, udp_packet(0, echo_server.port(), "last"));
     CHECK(app.recv().substr(10) == "echo:last");
+  }
+}
+
+TEST_CASE("proxy: UDP over the multipath datagram carrier, authenticated, with probes") {
+  UdpEcho echo_server;
+  for (const char* scheduler : {"redundant", "lowest-rtt", "weighted"}) {
+    CAPTURE(scheduler);
+    const std::string sched = scheduler;
+    {
+      Stack stack([&](config::ClientConfig& c) {
+        c.udp.carrier = "datagram";
+        c.udp.scheduler = sched;
+        c.udp.rules.clear();
+        c.log_level = "info";
+      });
+      log::set_level(log::Level::info);
+      Conn control(stack.socks);
+      control.send(hex("05 01 00"));
+      REQUIRE(control.recv_n(2) == std::string("\x05\x00", 2));
+      control.send(hex("05 03 00 01 00 00 00 00 00 00"));
+      auto rep = control.recv_n(10);
+      REQUIRE(rep.size() == 10);
+      REQUIRE(rep[1] == 0);
+      const uint16_t relay = static_cast<uint16_t>(static_cast<uint8_t>(rep[8]) << 8 | static_cast<uint8_t>(rep[9]));
+      UdpClient app;
+      for (int i = 0; i < 20; ++i) {
+        const std::string payload = "dg-" + std::to_string(i);
+        app.send_to(relay, udp_packet(0, echo_server.port(), payload));
+        auto got = app.recv();
+        REQUIRE(got.size() > 10);
+        CHECK(got.substr(10) == "echo:" + payload);
+      }
+    }
+    log::set_level(log::Level::warn);
+    // The client's closing report proves the datagrams took the datagram
+    // carrier (not framed), and that nothing was rejected.
+    bool found = false;
+    for (const auto& line : log::recent(50)) {
+      if (line.find("datagram carrier (association") == std::string::npos) continue;
+      found = true;
+      CHECK(line.find(": 20 sent, 20 received") != std::string::npos);
+      CHECK(line.find(" 0 rejected") != std::string::npos);
+    }
+    CHECK(found);
   }
 }
