@@ -416,7 +416,7 @@ void ClientSession::on_downstream_eof_in_handshake() {
 void ClientSession::on_closing() {
   if (app_ == App::socks5_udp)
     BRAID_LOG(info,
-              "[s%llu] UDP association: %llu datagrams up, %llu down; dropped: %llu from other addresses, %llu "
+              "[s%llu] UDP association: %llu datagrams from the app, %llu to it; dropped: %llu from other addresses, %llu "
               "fragments, %llu malformed, %llu late, %llu queue full, %llu unsendable",
               static_cast<unsigned long long>(id()), static_cast<unsigned long long>(udp_.up),
               static_cast<unsigned long long>(udp_.down), static_cast<unsigned long long>(udp_.foreign),

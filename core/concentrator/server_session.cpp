@@ -263,7 +263,7 @@ void ServerSession::on_closing() {
               static_cast<unsigned long long>(dg_out_), static_cast<unsigned long long>(dg_forged_),
               static_cast<unsigned long long>(dg_replayed_));
   }
-  BRAID_LOG(info, "[s%llu] UDP association: %llu datagrams from the client, %llu to it; dropped %llu late, %llu "
+  BRAID_LOG(info, "[s%llu] UDP association: %llu framed datagrams from the client, %llu to it; dropped %llu late, %llu "
             "queue full, %llu unsendable",
             static_cast<unsigned long long>(id()), static_cast<unsigned long long>(udp_up_),
             static_cast<unsigned long long>(udp_down_), static_cast<unsigned long long>(down_frames_->dropped_late()),
