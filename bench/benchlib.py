@@ -4,8 +4,8 @@
 Subcommands (all print to stdout, diagnostics to stderr):
 
   freeports N                 N distinct free TCP ports on 127.0.0.1 (space separated)
-  cputicks PID...             utime+stime (clock ticks) of each PID plus all its
-                              living descendants, summed; 0 for vanished PIDs
+  cputicks PID...             utime+stime+cutime+cstime (clock ticks) of each PID plus
+                              all its living descendants, summed; 0 for vanished PIDs
   iperf JSONFILE              "<receiver bits/s> <receiver bytes> <retransmits>" from
                               an iperf3 -J result, or exit 1 with the error on stderr
   curlrate OUTPUT             parse curl -w '%{size_download} %{time_total}
@@ -55,8 +55,10 @@ def _ticks(pid):
     except OSError:
         return 0
     rest = data[data.rfind(")") + 2:].split()
-    # fields 14 (utime) and 15 (stime) of stat(5); rest[0] is field 3
-    return int(rest[11]) + int(rest[12])
+    # stat(5) fields 14-17: utime, stime, cutime, cstime (rest[0] is field 3).
+    # cutime/cstime hold children that exited and were reaped, so a process
+    # pool (dante) is counted fully when its workers come and go.
+    return sum(int(x) for x in rest[11:15])
 
 
 def cmd_cputicks(pids):
@@ -253,8 +255,13 @@ def cmd_bonding_table(path):
         if m.get("target_kernel") and mm is not None and kern_m:
             t = float(m["target_kernel"])
             targets.append(f"÷kernel ≥ {t:g}: " + ("met" if mm / kern_m >= t else "**not met**"))
-        notes = [r.get("note", "") for r in runs if r["id"] == cid and r.get("ok") == "1" and r.get("note")]
-        note_txt = "; ".join(dict.fromkeys(notes)) if notes else m.get("note", "")
+        # Notes of the run closest to the median (one run's story, not all of them).
+        ok = [r for r in runs if r["id"] == cid and r.get("ok") == "1"]
+        note_txt = m.get("note", "")
+        if ok and mm is not None:
+            r = min(ok, key=lambda r: abs(float(r["mbps"]) - mm))
+            if r.get("note"):
+                note_txt = f"median run (rep {r.get('rep')}): {r['note']}"
         out.append(f"| {m['label']} | {txt} | {len(v)}/{n_all} | {r_shaped} | {r_kern} | {'; '.join(targets)} | {note_txt} |")
         for r in runs:
             if r["id"] == cid and r.get("ok") != "1":

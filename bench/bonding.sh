@@ -121,11 +121,13 @@ printf 'kind=config\tid=curl\tlabel=%s\n' "curl without proxy, plain TCP via wif
 
 # ------------------------------------------------------------------ daemons
 if ((HAVE_BRAID)); then
+    # No control API, no user config: the benchmark measures the data path only.
+    echo '{"control": null}' >"$TB_TMP/braid.json"
     tb_spawn "$TB_CONC" concentrator "$BIN/braid-concentrator" --listen "$TB_CONC_WIFI_IP:$CONC_PORT" \
         --token "$TOKEN" --log-level warn
     PID_CONC=$TB_LAST_PID
     if bwait "$TB_CONC" "$CONC_PORT" "$PID_CONC" 10; then
-        tb_spawn "$TB_CLI" braid "$BIN/braid" up --socks "127.0.0.1:$SOCKS_PORT" --http off \
+        tb_spawn "$TB_CLI" braid "$BIN/braid" up -c "$TB_TMP/braid.json" --socks "127.0.0.1:$SOCKS_PORT" --http off \
             --concentrator "$TB_CONC_WIFI_IP:$CONC_PORT" --token "$TOKEN" --log-level warn
         PID_BRAID=$TB_LAST_PID
         if ! bwait "$TB_CLI" "$SOCKS_PORT" "$PID_BRAID" 10; then
@@ -231,11 +233,14 @@ fi
 for f in braid concentrator; do
     [[ -s "$TB_TMP/$f.log" ]] || continue
     c=$(grep -ciE 'warn|error' "$TB_TMP/$f.log")
-    notes+=("$f log (--log-level warn): $(wc -l <"$TB_TMP/$f.log") line(s), $c warn/error; first: \`$(grep -iE 'warn|error' "$TB_TMP/$f.log" | head -1 | cut -c1-160)\`")
+    s="$f log (--log-level warn): $(wc -l <"$TB_TMP/$f.log") line(s), $c with warn/error"
+    ((c)) && s+="; first: \`$(grep -iE 'warn|error' "$TB_TMP/$f.log" | head -1 | cut -c1-160)\`"
+    notes+=("$s")
 done
 for v in PID_BRAID PID_CONC; do
     p=${!v:-}
-    [[ -n "$p" ]] && ! kill -0 "$p" 2>/dev/null && notes+=("**$v (pid $p) died during the run**")
+    [[ -n "$p" ]] && ! kill -0 "$p" 2>/dev/null &&
+        notes+=("**$v (pid $p) not running at the end**; last log line: \`$(tail -n 1 "$TB_TMP/$([[ $v == PID_BRAID ]] && echo braid || echo concentrator).log" 2>/dev/null | cut -c1-200)\`")
 done
 notes+=("MPTCP endpoints in cli: $(ip -n "$TB_CLI" mptcp endpoint show 2>/dev/null | tr '\n' ';' | sed 's/ *;/; /g')")
 for s in "${SKIPPED[@]}"; do notes+=("skipped: $s"); done

@@ -16,6 +16,8 @@
 #   BENCH_SECONDS   iperf3 -t per measurement (default 5)
 #   BENCH_REPS      repetitions per configuration and direction (default 3)
 #   BENCH_KEEP=1    keep the work directory (logs, JSON) after the run
+#   BENCH_ONLY      comma-separated row ids to measure (direct, mptcp, braid-socks,
+#                   braid-http, braid-tcp, braid-conc, microsocks, dante); default all
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -112,6 +114,7 @@ cputicks() { "${LIB[@]}" cputicks "$@"; }
 # Parallel arrays, one entry per configuration.
 C_ID=() C_LABEL=() C_PROXY=() C_SRVPRE=() C_CLIPRE=() C_CPU=() C_TARGET=() C_NOTE=()
 add_config() {  # id label proxychains-line server-prefix client-prefix cpu-spec target note
+    if [[ -n "${BENCH_ONLY:-}" && ",$BENCH_ONLY," != *",$1,"* ]]; then return; fi
     C_ID+=("$1") C_LABEL+=("$2") C_PROXY+=("$3") C_SRVPRE+=("$4") C_CLIPRE+=("$5")
     C_CPU+=("$6") C_TARGET+=("$7") C_NOTE+=("$8")
     printf 'kind=config\tid=%s\tlabel=%s\ttarget=%s\tnote=%s\n' "$1" "$2" "$7" "$8" >>"$TSV"
@@ -133,11 +136,16 @@ if ((HAVE_PC == 0)); then
 fi
 
 CONC_OK=0
+# Every braid instance gets this config: no control API (its fixed default port
+# 127.0.0.1:7310 would make the second instance fail with EADDRINUSE, and it is
+# not part of the data path), and no user config from $XDG_CONFIG_HOME.
+BRAID_CFG="$WORK/braid.json"
+echo '{"control": null}' >"$BRAID_CFG"
 if ((HAVE_PC)); then
     if [[ -x "$BIN/braid" ]]; then
         P_BS=$(freeport) P_BH=$(freeport)
         log "starting braid (direct mode) on socks $P_BS, http $P_BH"
-        spawn braid-direct "$BIN/braid" up --socks "$HOST:$P_BS" --http "$HOST:$P_BH" --log-level warn
+        spawn braid-direct "$BIN/braid" up -c "$BRAID_CFG" --socks "$HOST:$P_BS" --http "$HOST:$P_BH" --log-level warn
         PID_BD=$LAST_PID
         if wait_listen "$P_BS" 10 "$PID_BD" && wait_listen "$P_BH" 5 "$PID_BD"; then
             add_config braid-socks "braid SOCKS5, direct mode" "socks5 $HOST $P_BS" "" "pc" "braid=$PID_BD" 0.5 ""
@@ -148,7 +156,7 @@ if ((HAVE_PC)); then
         # Same, but plain TCP upstream: isolates what the (fallen-back) MPTCP
         # upstream socket costs, since iperf3's server is not MPTCP-capable.
         P_BT=$(freeport)
-        spawn braid-tcp "$BIN/braid" up --socks "$HOST:$P_BT" --http off --no-mptcp --log-level warn
+        spawn braid-tcp "$BIN/braid" up -c "$BRAID_CFG" --socks "$HOST:$P_BT" --http off --no-mptcp --log-level warn
         PID_BT=$LAST_PID
         if wait_listen "$P_BT" 10 "$PID_BT"; then
             add_config braid-tcp "braid SOCKS5, direct mode, \`--no-mptcp\`" "socks5 $HOST $P_BT" "" "pc" "braid=$PID_BT" "" \
@@ -168,7 +176,7 @@ if ((HAVE_PC)); then
         if wait_listen "$P_C" 10 "$PID_C"; then
             P_BCS=$(freeport) P_BCH=$(freeport)
             log "starting braid (concentrator mode) on socks $P_BCS"
-            spawn braid-conc "$BIN/braid" up --socks "$HOST:$P_BCS" --http "$HOST:$P_BCH" \
+            spawn braid-conc "$BIN/braid" up -c "$BRAID_CFG" --socks "$HOST:$P_BCS" --http "$HOST:$P_BCH" \
                 --concentrator "$HOST:$P_C" --token "$TOKEN" --log-level warn
             PID_BC=$LAST_PID
             if wait_listen "$P_BCS" 10 "$PID_BC"; then
@@ -301,9 +309,11 @@ done
 
 # Did a proxy die during the run?
 DIED=()
-for v in PID_BD PID_BT PID_BC PID_C PID_M PID_D; do
+for pair in PID_BD:braid-direct PID_BT:braid-tcp PID_BC:braid-conc PID_C:concentrator PID_M:microsocks PID_D:danted; do
+    v=${pair%%:*} name=${pair#*:}
     p=${!v:-}
-    [[ -n "$p" ]] && ! kill -0 "$p" 2>/dev/null && DIED+=("$v (pid $p)")
+    [[ -n "$p" ]] && ! kill -0 "$p" 2>/dev/null &&
+        DIED+=("$name (pid $p); last log line: \`$(tail -n 1 "$WORK/$name.log" 2>/dev/null | cut -c1-200)\`")
 done
 
 # ------------------------------------------------------------------ report
@@ -312,7 +322,7 @@ echo
 echo "iperf3 $(iperf3 --version 2>/dev/null | head -1 | awk '{print $2}'), \`-t $T\`, $REPS runs per cell" \
      "(median, min–max in parentheses), runs interleaved across rows. Proxied rows: iperf3 under" \
      "proxychains4 (control and data connection both proxied). Download = iperf3 \`-R\` (server sends)." \
-     "CPU = utime+stime of the proxy process(es) and their children per 10⁹ bytes of payload relayed."
+     "CPU = user+system time of the proxy process(es), their children and reaped children, per 10⁹ bytes of payload relayed (iperf3 payload; the proxy moves each byte in and out once)."
 echo
 "${LIB[@]}" loopback-table "$TSV"
 echo
@@ -331,9 +341,11 @@ fi
 for f in braid-direct braid-tcp braid-conc concentrator; do
     [[ -s "$WORK/$f.log" ]] || continue
     c=$(grep -ciE 'warn|error' "$WORK/$f.log")
-    notes+=("$f log (--log-level warn): $(wc -l <"$WORK/$f.log") line(s), $c warn/error; first: \`$(grep -iE 'warn|error' "$WORK/$f.log" | head -1 | cut -c1-160)\`")
+    s="$f log (--log-level warn): $(wc -l <"$WORK/$f.log") line(s), $c with warn/error"
+    ((c)) && s+="; first: \`$(grep -iE 'warn|error' "$WORK/$f.log" | head -1 | cut -c1-160)\`"
+    notes+=("$s")
 done
-for d in "${DIED[@]}"; do notes+=("**process died during the run: $d**"); done
+for d in "${DIED[@]}"; do notes+=("**process not running at the end: $d**"); done
 for s in "${SKIPPED[@]}"; do notes+=("skipped: $s"); done
 if ((${#notes[@]})); then
     for s in "${notes[@]}"; do echo "- $s"; done

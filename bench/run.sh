@@ -52,9 +52,9 @@ trap 'rm -rf "$WORK"' EXIT
 # ------------------------------------------------------------------ header
 cpu_model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 [[ -n "$cpu_model" ]] || cpu_model=$(uname -m)
-commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "unknown (not a git checkout)")
+commit=$(git -c safe.directory="$REPO" -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "unknown (not a git checkout)")
 dirty=""
-[[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]] && dirty=" (working tree has uncommitted changes)"
+[[ -n "$(git -c safe.directory="$REPO" -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]] && dirty=" (working tree has uncommitted changes)"
 ver() { "$@" 2>&1 | head -1 | tr -d '\r'; }
 binver="missing"
 [[ -x "$BIN_DIR/braid" ]] && binver="$("$BIN_DIR/braid" version 2>&1 | head -1), built $(date -r "$BIN_DIR/braid" '+%Y-%m-%d %H:%M')"

@@ -195,7 +195,7 @@ void ClientSession::open_upstream() {
             via_concentrator() ? where.to_string().c_str() : "direct");
   sockaddr_storage ss{};
   if (where.to_sockaddr(ss)) {
-    dial({ss}, cfg_.mptcp);
+    dial({ss}, use_mptcp(ss));
     return;
   }
   resolve(where.domain, where.port);
@@ -213,7 +213,13 @@ void ClientSession::on_resolved(int status, std::vector<sockaddr_storage> addrs)
     }
     return;
   }
-  dial(std::move(addrs), cfg_.mptcp);
+  const bool mptcp = use_mptcp(addrs.front());
+  dial(std::move(addrs), mptcp);
+}
+
+bool ClientSession::use_mptcp(const sockaddr_storage& to) const {
+  if (!cfg_.mptcp) return false;
+  return via_concentrator() || !hooks_ || !hooks_->tcp_only(to);
 }
 
 void ClientSession::on_dialed(int status) {
@@ -236,6 +242,12 @@ void ClientSession::on_dialed(int status) {
       BRAID_LOG(debug, "[s%llu] plain TCP upstream: %s", static_cast<unsigned long long>(id()),
                 platform::describe_mptcp_error(upstream_mptcp_error()).c_str());
     } else if (!platform::mptcp_active(fd)) {
+      if (!via_concentrator() && hooks_) {
+        sockaddr_storage peer{};
+        int len = sizeof peer;
+        uv_tcp_getpeername(upstream(), reinterpret_cast<sockaddr*>(&peer), &len);
+        hooks_->note_tcp_only(peer);
+      }
       BRAID_LOG(info, "[s%llu] upstream %s fell back to plain TCP (the peer or the path does not do MPTCP)",
                 static_cast<unsigned long long>(id()),
                 via_concentrator() ? "to the concentrator" : target_.to_string().c_str());

@@ -31,6 +31,11 @@ class ClientHooks {
   };
   /// Usable paths that are on or backup, best first.
   virtual std::vector<UdpPathInfo> udp_paths() = 0;
+  /// Direct mode: a destination whose MPTCP connection fell back to TCP. The
+  /// kernel keeps a fallen-back socket's receive window small, so the next
+  /// connections to it use plain TCP from the start.
+  virtual void note_tcp_only(const sockaddr_storage& destination) = 0;
+  virtual bool tcp_only(const sockaddr_storage& destination) = 0;
   /// A reading of the upstream connection's subflows.
   virtual void on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) = 0;
   /// The session is closing; its final reading came just before.
@@ -78,6 +83,7 @@ class ClientSession final : public net::Session {
   void upstream_ready(const Destination& bound);
   void upstream_failed(uint8_t socks_reply, int http_status, const std::string& why);
   bool via_concentrator() const { return cfg_.concentrator.has_value(); }
+  bool use_mptcp(const sockaddr_storage& to) const;
 
   const config::ClientConfig& cfg_;
   Frontend frontend_;

@@ -83,7 +83,13 @@ bool Engine::start(std::string& error) {
   uv_timer_start(
       second_, [](uv_timer_t* t) { static_cast<Engine*>(t->data)->on_second(); }, 1000, 1000);
 
-  if (cfg_.control && !start_control(error)) return false;
+  // The proxy is what the user came for: a control API that cannot start
+  // (another braid holds the port) is reported, not fatal.
+  if (cfg_.control && !start_control(error)) {
+    BRAID_LOG(warn, "%s; running without it (set control.listen or --control to another port)", error.c_str());
+    api_.reset();
+    error.clear();
+  }
   return true;
 }
 
@@ -156,6 +162,29 @@ std::vector<ClientHooks::UdpPathInfo> Engine::udp_paths() {
     out.push_back({name, p && p->policy == paths::Policy::backup, 1 + t.down_bps_10s + t.up_bps_10s});
   }
   return out;
+}
+
+namespace {
+constexpr uint64_t kTcpOnlyMs = 10 * 60 * 1000;
+constexpr size_t kTcpOnlyMax = 4096;
+std::string ip_of(const sockaddr_storage& a) {
+  return Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&a)).host();
+}
+}  // namespace
+
+void Engine::note_tcp_only(const sockaddr_storage& destination) {
+  if (tcp_only_.size() >= kTcpOnlyMax) tcp_only_.clear();  // bounded; relearnt quickly
+  tcp_only_[ip_of(destination)] = uv_now(loop_) + kTcpOnlyMs;
+}
+
+bool Engine::tcp_only(const sockaddr_storage& destination) {
+  auto it = tcp_only_.find(ip_of(destination));
+  if (it == tcp_only_.end()) return false;
+  if (it->second < uv_now(loop_)) {
+    tcp_only_.erase(it);
+    return false;
+  }
+  return true;
 }
 
 void Engine::on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +64,8 @@ class Engine final : public ClientHooks {
   // ClientHooks
   std::vector<std::string> bind_devices() override;
   std::vector<UdpPathInfo> udp_paths() override;
+  void note_tcp_only(const sockaddr_storage& destination) override;
+  bool tcp_only(const sockaddr_storage& destination) override;
   void on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) override;
   void on_session_end(uint64_t session) override;
 
@@ -92,6 +95,7 @@ class Engine final : public ClientHooks {
   uint64_t seconds_ = 0;
   std::map<std::string, paths::Policy> remembered_;
   std::string remembered_mode_;
+  std::unordered_map<std::string, uint64_t> tcp_only_;  ///< destination IP → until (loop ms)
 };
 
 }  // namespace braid::client

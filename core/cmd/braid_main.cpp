@@ -26,7 +26,7 @@ namespace {
 
 struct UpOptions {
   std::string config_path;
-  std::string socks, http, mixed, concentrator, token, user, password, log_level;
+  std::string socks, http, mixed, concentrator, token, user, password, log_level, control;
   bool no_mptcp = false;
 };
 
@@ -84,6 +84,18 @@ int run_up(const UpOptions& o) {
   }
   if (!o.user.empty() || !o.password.empty()) cfg.auth = config::Credentials{o.user, o.password};
   if (o.no_mptcp) cfg.mptcp = false;
+  if (o.control == "off") {
+    cfg.control.reset();
+  } else if (!o.control.empty()) {
+    std::string why;
+    auto d = parse_host_port(o.control, &why);
+    if (!d) {
+      std::fprintf(stderr, "braid: --control %s: %s\n", o.control.c_str(), why.c_str());
+      return 2;
+    }
+    if (!cfg.control) cfg.control = config::default_client_config().control;
+    cfg.control->listen = *d;
+  }
   if (!o.log_level.empty()) cfg.log_level = o.log_level;
   if (!config::validate(cfg, error)) {
     std::fprintf(stderr, "braid: %s\n", error.c_str());
@@ -101,9 +113,10 @@ int run_up(const UpOptions& o) {
     uv_loop_close(&loop);
     return 1;
   }
-  BRAID_LOG(info, "braid %s up", BRAID_VERSION);
+  // Startup lines are printed at any log level: scripts wait for "listening".
+  log::write(log::Level::info, "braid %s up", BRAID_VERSION);
   for (const auto& l : engine.listening())
-    BRAID_LOG(info, "listening %s on %s", client::frontend_name(l.frontend), l.address.to_string().c_str());
+    log::write(log::Level::info, "listening %s on %s", client::frontend_name(l.frontend), l.address.to_string().c_str());
   if (cfg.concentrator)
     BRAID_LOG(info, "upstream: concentrator %s, one %s connection per proxied connection",
               cfg.concentrator->address.to_string().c_str(), cfg.mptcp ? "MPTCP" : "TCP");
@@ -147,6 +160,7 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--user", up.user, "require this username from local apps (SOCKS5 RFC 1929 / HTTP Basic)");
   up_cmd->add_option("--password", up.password, "the password that goes with --user");
   up_cmd->add_flag("--no-mptcp", up.no_mptcp, "use plain TCP upstream");
+  up_cmd->add_option("--control", up.control, "control API address HOST:PORT, or 'off' (default 127.0.0.1:7310)");
   up_cmd->add_option("--log-level", up.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_subcommand("version", "Print the version")->callback([] { std::printf("braid %s\n", BRAID_VERSION); });

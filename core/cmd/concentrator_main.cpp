@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     uv_loop_close(&loop);
     return 1;
   }
-  BRAID_LOG(info, "braid-concentrator %s listening on %s (%s), %zu token(s), at most %u connections", BRAID_VERSION,
+  log::write(log::Level::info, "braid-concentrator %s listening on %s (%s), %zu token(s), at most %u connections", BRAID_VERSION,
             server.bound().to_string().c_str(), server.listening_mptcp() ? "MPTCP" : "TCP", cfg.tokens.size(),
             cfg.limits.max_connections);
   return cmd::run_until_signal(&loop, [&](std::function<void()> done) { server.stop(std::move(done)); });
