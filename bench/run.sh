@@ -8,6 +8,7 @@
 #   1 loopback  relay throughput on loopback: direct, braid (direct mode, HTTP,
 #               --no-mptcp, via concentrator), microsocks, dante   [bench/loopback.sh]
 #   2 bonding   bonded goodput on the namespace testbed (root)     [bench/bonding.sh]
+#   3 telemetry CPU of once-a-second subflow sampling, 5,000 conns [bench/telemetry_cost.sh]
 #
 # Benchmarks report; they do not judge. A slow result never fails the run.
 # Exit status: 0 when every part ran or was skipped (reason printed and
@@ -39,7 +40,7 @@ while (($#)); do
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
-case "$ONLY" in "" | loopback | bonding) ;; *) echo "--only loopback|bonding" >&2; exit 2 ;; esac
+case "$ONLY" in "" | loopback | bonding | telemetry) ;; *) echo "--only loopback|bonding|telemetry" >&2; exit 2 ;; esac
 for v in SECONDS_PER REPS TB_REPS TB_SECONDS FILE_MB; do
     [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "$v must be a number" >&2; exit 2; }
 done
@@ -118,6 +119,8 @@ run_part() {  # NAME SCRIPT TIMEOUT TITLE
     run_part loopback loopback.sh 600 "1. Loopback relay throughput (one TCP stream)"
 [[ -z "$ONLY" || "$ONLY" == bonding ]] &&
     run_part bonding bonding.sh 420 "2. Bonded goodput on the namespace testbed"
+[[ -z "$ONLY" || "$ONLY" == telemetry ]] &&
+    run_part telemetry telemetry_cost.sh 300 "3. Telemetry sampling cost"
 
 # ------------------------------------------------------------------ record
 if ((RECORD)); then
@@ -128,7 +131,7 @@ if ((RECORD)); then
         fi
         {
             cat "$WORK/header.md"
-            for p in loopback bonding; do
+            for p in loopback bonding telemetry; do
                 [[ -s "$WORK/$p.md" ]] && cat "$WORK/$p.md"
             done
         } >>"$RESULTS"
