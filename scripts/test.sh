@@ -12,6 +12,6 @@ echo "== ctest (all labels) =="
 ctest --test-dir build --output-on-failure --timeout 600
 
 echo "== unit tests under ASan/UBSan =="
-BUILD_DIR=build-asan CMAKE_ARGS="-DBRAID_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" scripts/setup.sh
+BUILD_DIR=build-asan CMAKE_ARGS="-DBRAID_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DBRAID_GUI=OFF" scripts/setup.sh
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -L unit
