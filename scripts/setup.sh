@@ -11,9 +11,12 @@ packages=(
   cmake ninja-build g++ pkg-config libuv1-dev nlohmann-json3-dev doctest-dev libcli11-dev
   libhttp-parser-dev libssl-dev
   # tests and the testbed: real clients and kernel tools
-  curl python3 python3-socks iproute2 nftables mptcpd iperf3 procps
+  curl python3 python3-socks dnsmasq-base iproute2 nftables mptcpd iperf3 procps
   # benchmark peers
   microsocks dante-server proxychains4
+  # the tray app (gui/), its tests (offscreen) and screenshots (Xvfb, a tray host)
+  qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev qt6-qpa-plugins
+  xvfb x11-apps xauth imagemagick trayer fonts-dejavu-core
 )
 
 missing=()

@@ -91,7 +91,9 @@ void ClientSession::udp_start() {
   state_ = State::udp;
   BRAID_LOG(info, "[s%llu] SOCKS5 UDP ASSOCIATE on %s, %s", static_cast<unsigned long long>(id()),
             udp_bound_.to_string().c_str(),
-            via_concentrator() ? "framed over MPTCP to the concentrator" : "direct to destinations");
+            !via_concentrator() ? "direct to destinations"
+            : datagram_         ? "framed over MPTCP and multipath datagrams (by udp.rules) to the concentrator"
+                                : "framed over MPTCP to the concentrator");
   start_manual();
   if (datagram_) datagram_start();
   if (!up_in_.empty()) on_udp_frames();

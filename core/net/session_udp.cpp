@@ -150,7 +150,8 @@ bool Session::udp_send_resolved(const sockaddr_storage& to, const char* data, si
           },
           [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
             auto* s = static_cast<Session*>(h->data);
-            if (n > 0 && from && !s->closing_) {
+            // n == 0 with an address is an empty datagram, a legal one.
+            if (n >= 0 && from && !s->closing_) {
               s->touch();
               s->on_udp_reply(from, buf->base, static_cast<size_t>(n));
             }
