@@ -43,8 +43,10 @@ ConnectionInfo ClientSession::info() const {
 
 void ClientSession::sample() {
   if (closing() || !hooks_) return;
+  // The merged reading: subflows that closed since the last second still
+  // bring the bytes they carried before closing (marked not live).
   std::vector<platform::SubflowStats> now;
-  if (read_upstream_subflows(now)) hooks_->on_subflows(id(), now);
+  if (read_upstream_subflows(now)) hooks_->on_subflows(id(), upstream_subflows());
 }
 
 void ClientSession::on_downstream_bytes() {
@@ -449,7 +451,9 @@ void ClientSession::on_closing() {
   }
   sample_upstream_subflows();
   if (hooks_) {
-    hooks_->on_subflows(id(), upstream_subflows());
+    auto last = upstream_subflows();
+    for (auto& s : last) s.live = false;  // the connection is closing
+    hooks_->on_subflows(id(), last);
     hooks_->on_session_end(id());
   }
   for (const auto& s : upstream_subflows()) {

@@ -167,6 +167,7 @@ int cli_path(const CliTarget& t, const std::string& name, const std::string& pol
   else
     std::printf("%s is now %s (%s)\n", name.c_str(), p["policy"].get<std::string>().c_str(),
                 p["state"].get<std::string>().c_str());
+  if (!t.json && p.contains("warning")) std::fprintf(stderr, "braid: warning: %s\n", p["warning"].get<std::string>().c_str());
   return 0;
 }
 

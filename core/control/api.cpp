@@ -119,7 +119,11 @@ Response handle_path(client::Engine& e, const Request& req, const std::string& n
   std::string error;
   if (!pm->set_policy(name, *policy, error)) return error_response(403, error);
   BRAID_LOG(info, "path %s set to %s through the control API", name.c_str(), paths::to_string(*policy));
-  return ok(path_json(e, *pm->find(name)));
+  json out = path_json(e, *pm->find(name));
+  if (!e.config().manage_endpoints)
+    out["warning"] = "manage_endpoints is false: braid uses this policy for new connections and UDP, but the "
+                     "kernel's MPTCP endpoints are left alone, so live connections keep their subflows on this path";
+  return ok(out);
 }
 
 Response handle_mode(client::Engine& e, const Request& req) {

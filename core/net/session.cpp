@@ -537,7 +537,8 @@ bool Session::read_upstream_subflows(std::vector<platform::SubflowStats>& now) {
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(up_), &fd) != 0) return false;
   if (platform::read_subflows(fd, now) <= 0) return false;
   // Merge by subflow: a subflow that closed (its path went down) keeps its
-  // last counters, so the totals never go backwards.
+  // last counters, so the totals never go backwards, and is marked not live.
+  for (auto& old : subflows_) old.live = false;
   for (auto& fresh : now) {
     const std::string key = sockaddr_to_string(reinterpret_cast<const sockaddr*>(&fresh.local)) + ">" +
                             sockaddr_to_string(reinterpret_cast<const sockaddr*>(&fresh.remote));
@@ -547,6 +548,7 @@ bool Session::read_upstream_subflows(std::vector<platform::SubflowStats>& now) {
                      sockaddr_to_string(reinterpret_cast<const sockaddr*>(&old.remote)))
         continue;
       if (fresh.bytes_sent + fresh.bytes_received >= old.bytes_sent + old.bytes_received) old = fresh;
+      old.live = true;
       merged = true;
       break;
     }

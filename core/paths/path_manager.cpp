@@ -196,7 +196,10 @@ void PathManager::reconcile() {
       continue;
     }
     auto e = find(it->first);
-    if (e != endpoints.end()) endpoint_call(platform::delete_mptcp_endpoint(e->id), "removing endpoint " + it->first);
+    if (e != endpoints.end()) {
+      endpoint_call(platform::delete_mptcp_endpoint(e->id), "removing endpoint " + it->first);
+      BRAID_LOG(info, "paths: removed MPTCP endpoint %s (its address is gone)", it->first.c_str());
+    }
     it = added_.erase(it);
   }
 }

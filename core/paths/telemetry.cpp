@@ -25,11 +25,12 @@ void Telemetry::observe(uint64_t conn, const std::vector<platform::SubflowStats>
     const Counters delta{growth(now.up, seen.last.up), growth(now.down, seen.last.down)};
     seen.last = now;
     seen.rtt_us = s.rtt_us;
+    seen.live = s.live;
     if (seen.path.empty()) continue;
     Acc& acc = paths_[seen.path];
     acc.session += delta;
     acc.this_second += delta;
-    if (s.rtt_us) acc.rtt_us = s.rtt_us;
+    if (s.rtt_us && s.live) acc.rtt_us = s.rtt_us;
     c.per_path[seen.path] += delta;
   }
 }
@@ -47,7 +48,7 @@ void Telemetry::tick() {
   for (auto& [name, acc] : paths_) acc.subflows = 0;
   for (const auto& [id, c] : conns_)
     for (const auto& [key, seen] : c.subflows)
-      if (!seen.path.empty()) ++paths_[seen.path].subflows;
+      if (!seen.path.empty() && seen.live) ++paths_[seen.path].subflows;
 }
 
 void Telemetry::set_base(const std::string& path, Counters c) { paths_[path].base = c; }

@@ -64,6 +64,7 @@ class Telemetry {
     std::string path;
     Counters last;
     uint32_t rtt_us = 0;
+    bool live = true;
   };
   struct Conn {
     std::map<std::string, SubflowSeen> subflows;  ///< key: "local>remote"

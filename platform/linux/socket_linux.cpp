@@ -150,7 +150,9 @@ int read_subflows(int fd, std::vector<SubflowStats>& out) {
     s.bytes_acked = ti.tcpi_bytes_acked;
     s.bytes_received = ti.tcpi_bytes_received;
     s.bytes_retrans = ti.tcpi_bytes_retrans;
-    s.rtt_us = ti.tcpi_rtt;
+    // tcpi_rtt only learns from what this end sends; on a download that is a
+    // few ACK-sized segments. tcpi_rcv_rtt measures the receiving side.
+    s.rtt_us = ti.tcpi_rtt > ti.tcpi_rcv_rtt ? ti.tcpi_rtt : ti.tcpi_rcv_rtt;
     out.push_back(s);
   }
   return static_cast<int>(out.size());

@@ -168,6 +168,62 @@ expect_direct() {
         tb_fail "request tag=$1 reached the HTTP server from '$c', want a cli address (direct mode)"
 }
 
+# ---------------------------------------------------------------- control API / CLI
+# braid_write_config JSON: write the config file that `braid up` and the CLI
+# verbs read by default ($XDG_CONFIG_HOME/braid/braid.json in braid__env's
+# private tree). Call before braid_start_client.
+braid_write_config() {
+    local h="$TB_TMP/home"
+    mkdir -p "$h/.config/braid"
+    printf '%s\n' "$1" >"$h/.config/braid/braid.json"
+}
+
+# braid_cli ARGS...: run a braid CLI verb (status, paths, path, mode, top, ...)
+# in cli with the same private environment as `braid up`, so it finds the same
+# config, control API address and token.
+braid_cli() {
+    # shellcheck disable=SC2046
+    in_cli env $(braid__env) "$BRAID" "$@"
+}
+
+# braid_path_json NAME [KEY...]: path NAME's entry of `braid paths --json`, or
+# one (nested) field of it: `braid_path_json cell0 session down`. Prints
+# "absent" when braid lists no path NAME; returns 1 (printing nothing) when
+# the CLI fails.
+braid_path_json() {
+    local out
+    out=$(braid_cli paths --json 2>"$TB_TMP/braid-cli.err") || return 1
+    python3 -c '
+import json, sys
+paths = json.loads(sys.stdin.read())
+p = next((x for x in paths if x.get("name") == sys.argv[1]), None)
+if p is None:
+    print("absent"); sys.exit(0)
+for k in sys.argv[2:]:
+    p = p[k]
+print(json.dumps(p) if isinstance(p, (dict, list, bool)) or p is None else p)
+' "$@" <<<"$out"
+}
+
+# cli_endpoints [raw]: the MPTCP endpoints in cli, one per line, sorted, as
+# "ADDR dev DEV flags..." without the kernel-assigned ids (which change when
+# an endpoint is deleted and re-added); `raw` prints `ip mptcp endpoint show`.
+cli_endpoints() {
+    if [[ "${1:-}" == raw ]]; then
+        ip -n "$TB_CLI" mptcp endpoint show
+        return
+    fi
+    ip -n "$TB_CLI" -j mptcp endpoint show | python3 -c '
+import json, sys
+text = sys.stdin.read().strip()
+rows = []
+for e in (json.loads(text) if text else []):
+    flags = [f for f in ("signal", "subflow", "backup", "fullmesh") if e.get(f)]
+    rows.append(" ".join([e.get("address", "?"), "dev", e.get("dev", "-")] + flags))
+print("\n".join(sorted(rows)))
+'
+}
+
 tb_pass() {
     braid_check_alive
     printf 'PASS: %s\n' "$*" >&2

@@ -98,3 +98,15 @@ TEST_CASE("telemetry: live subflows per path") {
   t.tick();
   CHECK(t.path("wifi0").subflows == 1);
 }
+
+TEST_CASE("telemetry: a closed subflow keeps its bytes but is not counted as live") {
+  Telemetry t;
+  auto closed = subflow("10.31.2.2", 1001, 0, 900);
+  t.observe(1, {subflow("10.31.1.2", 1000, 0, 100), subflow("10.31.2.2", 1001, 0, 500)}, path_of);
+  closed.live = false;  // its last bytes arrive with the merged reading
+  t.observe(1, {subflow("10.31.1.2", 1000, 0, 200), closed}, path_of);
+  t.tick();
+  CHECK(t.path("cell0").session.down == 900);
+  CHECK(t.path("cell0").subflows == 0);
+  CHECK(t.path("wifi0").subflows == 1);
+}

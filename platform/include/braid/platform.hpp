@@ -55,7 +55,8 @@ struct SubflowStats {
   uint64_t bytes_acked = 0;      ///< tcpi_bytes_acked
   uint64_t bytes_received = 0;   ///< tcpi_bytes_received
   uint64_t bytes_retrans = 0;    ///< tcpi_bytes_retrans
-  uint32_t rtt_us = 0;           ///< smoothed RTT
+  uint32_t rtt_us = 0;           ///< smoothed RTT: the larger of the send-side and receive-side estimates
+  bool live = true;              ///< false for a subflow that has closed since (kept for its counters)
 };
 
 /**
