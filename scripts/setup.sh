@@ -16,7 +16,7 @@ packages=(
   microsocks dante-server proxychains4
   # the tray app (gui/), its tests (offscreen) and screenshots (Xvfb, a tray host)
   qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev qt6-qpa-plugins
-  xvfb x11-apps xauth imagemagick trayer fonts-dejavu-core
+  xvfb x11-apps x11-xserver-utils xauth imagemagick trayer fonts-dejavu-core
 )
 
 missing=()

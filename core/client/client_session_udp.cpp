@@ -3,6 +3,7 @@
 // from the client's address, FRAG ≠ 0 dropped (no reassembly), and carried
 // either framed over the session's MPTCP connection to the concentrator or,
 // without a concentrator, straight to the destination.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -129,7 +130,12 @@ void ClientSession::on_app_datagram(const sockaddr* from, const char* data, size
   }
   if (datagram_ && !dg_fallback_) {
     const auto choice = config::choose_udp(cfg_.udp, h.value.destination.host(), h.value.destination.port);
-    if (choice.datagram && send_datagram(h.value.destination, payload, payload_len, choice.scheduler)) return;
+    // Until some path has answered a probe, the datagram goes framed: a
+    // datagram sent into a path that drops UDP silently would be lost.
+    const auto states = udp_path_states();
+    const bool any_live = std::any_of(states.begin(), states.end(), [](const auto& st) { return st.live; });
+    if (choice.datagram && any_live && send_datagram(h.value.destination, payload, payload_len, choice.scheduler))
+      return;
   }
   Bytes frame;
   wire::encode_datagram(h.value.destination, bytes_of(payload, payload_len), frame);
@@ -259,14 +265,15 @@ std::vector<paths::UdpPathState> ClientSession::udp_path_states() const {
 
 void ClientSession::send_probes() {
   if (closing()) return;
-  const uint64_t now_us = uv_hrtime() / 1000;
   const auto states = udp_path_states();
   datagram::Packet probe;
   probe.type = datagram::Type::probe;
   probe.association = association_;
-  probe.sent_us = now_us;
   for (const auto& st : states) probe.paths.push_back({st.id, st.live, st.backup, st.rtt_us, st.loss_percent});
   for (auto& p : udp_paths_) {
+    // Stamped per path, so the sends before it do not count in its RTT.
+    const uint64_t now_us = uv_hrtime() / 1000;
+    probe.sent_us = now_us;
     probe.seq = dg_seq_++;
     probe.path = p->id;
     const Bytes packet = datagram::encode(probe, key_);

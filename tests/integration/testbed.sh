@@ -135,14 +135,14 @@ tb_alive() { kill -0 "$1" 2>/dev/null; }
 # tb_stop PID [SECS]: SIGTERM, wait up to SECS (default 3), then SIGKILL.
 tb_stop() {
     local pid="$1" secs="${2:-3}" i
-    tb_alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
+    tb_alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
     kill -TERM "$pid" 2>/dev/null
     for ((i = 0; i < secs * 10; i++)); do
         tb_alive "$pid" || break
         sleep 0.1
     done
     tb_alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     return 0
 }
 
@@ -436,7 +436,7 @@ testbed_down() {
     local pid ns i pids
     if [[ -n "${TB_WATCHDOG_PID:-}" ]]; then
         kill -TERM "$TB_WATCHDOG_PID" 2>/dev/null
-        wait "$TB_WATCHDOG_PID" 2>/dev/null
+        wait "$TB_WATCHDOG_PID" 2>/dev/null || true
     fi
     for pid in "${TB_PIDS[@]}"; do
         tb_alive "$pid" && kill -TERM "$pid" 2>/dev/null
@@ -447,9 +447,10 @@ testbed_down() {
         [[ -z "$pids" ]] && break
         sleep 0.1
     done
+    # (|| true: a killed child's status must not abort teardown under set -e.)
     for pid in "${TB_PIDS[@]}"; do
         tb_alive "$pid" && kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
     done
     # Anything else still living in our namespaces was started by this script
     # (e.g. a child of an in_cli command): end it by pid.

@@ -607,6 +607,10 @@ TEST_CASE("proxy: UDP over the multipath datagram carrier, authenticated, with p
       REQUIRE(rep.size() == 10);
       REQUIRE(rep[1] == 0);
       const uint16_t relay = static_cast<uint16_t>(static_cast<uint8_t>(rep[8]) << 8 | static_cast<uint8_t>(rep[9]));
+      // Datagrams go framed until a probe has been answered on some path
+      // (one loopback round trip); give the first probe that moment so all
+      // 20 take the datagram carrier.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
       UdpClient app;
       for (int i = 0; i < 20; ++i) {
         const std::string payload = "dg-" + std::to_string(i);
