@@ -373,11 +373,11 @@ void ClientSession::upstream_ready(const Destination& bound) {
   }
   // Direct mode: the upstream gets the early bytes now. Via the concentrator
   // they already went with the header.
-  if (!via_concentrator()) {
-    send_up(early_.data(), early_.size());
-    send_up(in_.data(), in_.size());
-    bytes_up_ += early_.size() + in_.size();
-  }
+  if (!via_concentrator()) send_up(early_.data(), early_.size());
+  // Bytes the application sent while we waited (after the header went out,
+  // or all of them in direct mode) go now, before anything else.
+  send_up(in_.data(), in_.size());
+  bytes_up_ += (via_concentrator() ? 0 : early_.size()) + in_.size();
   early_.clear();
   in_.clear();
   state_ = State::relaying;

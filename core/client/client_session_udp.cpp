@@ -219,8 +219,13 @@ void ClientSession::datagram_start() {
           [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
             auto* s = static_cast<ClientSession*>(static_cast<net::Session*>(h->data));
             if (n > 0 && from && !s->closing()) {
+              // Only the concentrator's UDP port speaks on these sockets.
+              const bool from_concentrator =
+                  Destination::from_sockaddr(from) ==
+                  Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&s->conc_udp_));
               for (auto& p : s->udp_paths_)
-                if (p->sock == h) s->on_path_packet(*p, buf->base, static_cast<size_t>(n));
+                if (p->sock == h && from_concentrator) s->on_path_packet(*p, buf->base, static_cast<size_t>(n));
+                else if (p->sock == h) ++s->dg_rejected_;
             }
             std::free(buf->base);
           });
@@ -276,7 +281,7 @@ void ClientSession::send_probes() {
     probe.sent_us = now_us;
     probe.seq = dg_seq_++;
     probe.path = p->id;
-    const Bytes packet = datagram::encode(probe, key_);
+    const Bytes packet = datagram::encode(probe, key_, datagram::Direction::upstream);
     uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(packet.data())),
                              static_cast<unsigned>(packet.size()));
     uv_udp_try_send(p->sock, &b, 1, reinterpret_cast<const sockaddr*>(&conc_udp_));
@@ -310,7 +315,7 @@ bool ClientSession::send_datagram(const Destination& to, const char* data, size_
     for (auto& path : udp_paths_) {
       if (path->id != pid) continue;
       p.path = pid;
-      const Bytes packet = datagram::encode(p, key_);
+      const Bytes packet = datagram::encode(p, key_, datagram::Direction::upstream);
       uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(packet.data())),
                                static_cast<unsigned>(packet.size()));
       if (uv_udp_try_send(path->sock, &b, 1, reinterpret_cast<const sockaddr*>(&conc_udp_)) >= 0) {
@@ -325,7 +330,8 @@ bool ClientSession::send_datagram(const Destination& to, const char* data, size_
 
 void ClientSession::on_path_packet(UdpPath& path, const char* data, size_t len) {
   datagram::Packet p;
-  if (datagram::decode(bytes_of(data, len), key_, p) != datagram::Error::none || p.association != association_) {
+  if (datagram::decode(bytes_of(data, len), key_, datagram::Direction::downstream, p) != datagram::Error::none ||
+      p.association != association_) {
     ++dg_rejected_;
     return;
   }

@@ -224,6 +224,7 @@ bool Engine::kill(uint64_t id) {
 
 void Engine::load_state() {
   if (cfg_.state_file.empty()) return;
+  state_loaded_ = true;
   std::string text, error;
   if (!config::read_file(cfg_.state_file, text, error)) return;  // first run
   try {
@@ -241,7 +242,7 @@ void Engine::load_state() {
 }
 
 void Engine::save_state() {
-  if (cfg_.state_file.empty()) return;
+  if (cfg_.state_file.empty() || !state_loaded_) return;
   nlohmann::json j;
   j["policies"] = nlohmann::json::object();
   if (paths_) {

@@ -95,6 +95,7 @@ class Engine final : public ClientHooks {
   uint64_t seconds_ = 0;
   std::map<std::string, paths::Policy> remembered_;
   std::string remembered_mode_;
+  bool state_loaded_ = false;  ///< save_state() only after load_state(): never overwrite with nothing
   std::unordered_map<std::string, uint64_t> tcp_only_;  ///< destination IP → until (loop ms)
 };
 

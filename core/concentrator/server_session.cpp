@@ -10,7 +10,7 @@ namespace braid::concentrator {
 
 ServerSession::ServerSession(uv_loop_t* loop, uint64_t id, const config::ConcentratorConfig& cfg,
                              net::SessionOwner& owner, DatagramHub* hub)
-    : Session(loop, id, cfg.limits, owner), cfg_(cfg), hub_(hub) {}
+    : Session(loop, id, cfg.limits, owner), hub_(hub), cfg_(cfg) {}
 
 void ServerSession::refuse_busy() { answer_and_close(wire::kBusy, "connection limit reached (limits.max_connections)"); }
 
@@ -99,6 +99,7 @@ void ServerSession::on_dialed(int status) {
 namespace {
 constexpr size_t kStreamHigh = 64 * 1024;
 constexpr size_t kQueueBytes = 1024 * 1024;
+constexpr size_t kMaxDatagramPeers = 4096;
 }  // namespace
 
 bool ServerSession::start_datagram(size_t header_length) {
@@ -139,7 +140,7 @@ bool ServerSession::start_datagram(size_t header_length) {
 void ServerSession::on_datagram_packet(const char* data, size_t len, const sockaddr* from) {
   if (closing() || state_ != State::udp) return;
   datagram::Packet p;
-  if (datagram::decode(bytes_of(data, len), key_, p) != datagram::Error::none) {
+  if (datagram::decode(bytes_of(data, len), key_, datagram::Direction::upstream, p) != datagram::Error::none) {
     ++dg_forged_;
     return;
   }
@@ -155,6 +156,9 @@ void ServerSession::on_datagram_packet(const char* data, size_t len, const socka
     case datagram::Type::data: {
       touch();
       ++dg_in_;
+      // Bounded: a client talking to very many peers starts the set afresh
+      // (a forgotten peer's replies then go framed, which still arrives).
+      if (datagram_peers_.size() >= kMaxDatagramPeers) datagram_peers_.clear();
       datagram_peers_.insert(p.address.to_string());
       udp_send_to(p.address, p.payload.data(), p.payload.size());
       break;
@@ -167,7 +171,7 @@ void ServerSession::on_datagram_packet(const char* data, size_t len, const socka
       reply.seq = down_seq_++;
       reply.path = p.path;
       reply.sent_us = p.sent_us;
-      hub_->send_packet(from, datagram::encode(reply, key_));
+      hub_->send_packet(from, datagram::encode(reply, key_, datagram::Direction::downstream));
       break;
     }
     case datagram::Type::probe_reply:
@@ -195,7 +199,7 @@ void ServerSession::send_datagram_down(const Destination& from, const char* data
   p.payload.assign(data, len);
   for (uint8_t pid : scheduler_->pick(states)) {
     p.path = pid;
-    if (hub_->send_packet(reinterpret_cast<const sockaddr*>(&client_paths_[pid].address), datagram::encode(p, key_)))
+    if (hub_->send_packet(reinterpret_cast<const sockaddr*>(&client_paths_[pid].address), datagram::encode(p, key_, datagram::Direction::downstream)))
       ++dg_out_;
   }
 }
@@ -254,9 +258,9 @@ void ServerSession::on_drained(bool upstream) {
 }
 
 void ServerSession::on_closing() {
+  if (association_) hub_->unregister_association(association_);
   if (state_ != State::udp) return;
   if (association_) {
-    hub_->unregister_association(association_);
     BRAID_LOG(info, "[s%llu] datagram carrier: %llu packets in, %llu out; rejected %llu forged, %llu duplicate or "
               "replayed",
               static_cast<unsigned long long>(id()), static_cast<unsigned long long>(dg_in_),

@@ -130,6 +130,7 @@ bool ApiClient::stream(const std::string& path, const std::function<bool(const s
     if (!head_done) {
       const auto end = ex.received.find("\r\n\r\n");
       if (end == std::string::npos) return true;
+      if (ex.received.compare(0, 5, "HTTP/") != 0 || end < 12) return false;  // not an HTTP response
       status = std::atoi(ex.received.c_str() + 9);
       head_done = true;
       ex.received.erase(0, end + 4);

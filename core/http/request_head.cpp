@@ -157,7 +157,10 @@ HeadResult parse_head(ByteSpan in, size_t max_head) {
   // callback, so find the blank line that ends the head ourselves: the parser
   // has confirmed the head is complete, so the first one is it.
   const std::string_view text(reinterpret_cast<const char*>(in.data()), len);
-  const size_t crlf = text.find("\n\r\n"), lf = text.find("\n\n");
+  // http_parser skips blank lines before the request line (RFC 9112 §2.2);
+  // so must the search, or it would stop inside them.
+  const size_t start = std::min(text.find_first_not_of("\r\n"), text.size());
+  const size_t crlf = text.find("\n\r\n", start), lf = text.find("\n\n", start);
   HeadResult r;
   r.status = Parse::done;
   r.consumed = std::min(crlf == std::string_view::npos ? text.size() : crlf + 3,

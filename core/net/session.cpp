@@ -172,6 +172,10 @@ void Session::on_read(Side side, ssize_t nread, const uv_buf_t* buf) {
   }
   last_activity_ = uv_now(loop_);
   const size_t n = static_cast<size_t>(nread);
+  if (finishing_) {
+    std::free(buf->base);
+    return;
+  }
   if (!relaying_) {
     if (side == Side::down) {
       in_.append(buf->base, n);
@@ -276,7 +280,13 @@ void Session::send_up(const void* data, size_t len) {
 
 void Session::finish_down(const void* data, size_t len, const std::string& reason) {
   BRAID_LOG(info, "[s%llu] %s", static_cast<unsigned long long>(id_), reason.c_str());
+  // The answer is final: a dial still under way must not complete into a relay.
+  finishing_ = true;
+  uv_timer_stop(connect_timer_);
+  close_handle(reinterpret_cast<uv_handle_t*>(attempt_));
+  attempt_ = nullptr;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(down_));
+  if (up_) uv_read_stop(reinterpret_cast<uv_stream_t*>(up_));
   char* copy = static_cast<char*>(std::malloc(len));
   std::memcpy(copy, data, len);
   write(Side::down, copy, len, true);
@@ -356,6 +366,7 @@ void Session::resolve(const std::string& host, uint16_t port) {
           s->release();
           return;
         }
+        if (s->finishing_) return;
         if (status == 0 && addrs.empty()) status = UV_EAI_NODATA;
         s->on_resolved(status, std::move(addrs));
       },
@@ -392,7 +403,7 @@ void Session::dial(std::vector<sockaddr_storage> addrs, bool mptcp) {
 }
 
 void Session::try_dial_next() {
-  while (!closing_) {
+  while (!closing_ && !finishing_) {
     if (dial_index_ >= dial_addrs_.size()) {
       on_dialed(dial_error_ ? dial_error_ : UV_EHOSTUNREACH);
       return;
@@ -428,7 +439,8 @@ void Session::try_dial_next() {
                               uv_tcp_t* handle = reinterpret_cast<uv_tcp_t*>(c->handle);
                               delete r;
                               // Cancelled: the attempt timed out or the session is closing.
-                              if (status == UV_ECANCELED || s->closing_ || handle != s->attempt_) return;
+                              if (status == UV_ECANCELED || s->closing_ || s->finishing_ || handle != s->attempt_)
+                                return;
                               uv_timer_stop(s->connect_timer_);
                               if (status < 0) {
                                 s->dial_error_ = status;

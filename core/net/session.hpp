@@ -178,6 +178,7 @@ class Session {
 
   int refs_ = 0;  ///< open handles + pending requests that hold this session
   bool closing_ = false;
+  bool finishing_ = false;  ///< a final answer is being written: nothing else may start
   bool relaying_ = false;
   bool manual_ = false;
   std::vector<uv_udp_t*> udps_;

@@ -15,6 +15,7 @@ namespace braid::net {
 namespace {
 constexpr size_t kMaxWaiting = 64;
 constexpr uint64_t kDnsCacheMs = 60000;
+constexpr size_t kMaxCachedNames = 256;
 constexpr size_t kUdpBuffer = 65536;
 }  // namespace
 
@@ -91,7 +92,10 @@ void Session::resolve_for_udp(const std::string& name) {
         UdpEgress& e = *s->egress_;
         const std::string name = e.resolving;
         e.resolving.clear();
-        if (ok) e.dns[name] = {found, uv_now(s->loop_) + kDnsCacheMs};
+        if (ok) {
+          if (e.dns.size() >= kMaxCachedNames) e.dns.clear();  // bounded; names are re-resolved
+          e.dns[name] = {found, uv_now(s->loop_) + kDnsCacheMs};
+        }
         // Send (or drop) everything that waited for this name, then resolve the next name.
         std::deque<UdpEgress::Waiting> rest;
         for (auto& w : e.waiting) {
@@ -160,6 +164,7 @@ bool Session::udp_send_resolved(const sockaddr_storage& to, const char* data, si
     if (rc < 0) {
       BRAID_LOG(warn, "[s%llu] UDP socket: %s", static_cast<unsigned long long>(id_), describe_error(rc).c_str());
       ++udp_send_failures_;
+      sock = nullptr;  // the handle closes with the session; the next send tries afresh
       return false;
     }
   }

@@ -37,14 +37,15 @@ const char* error_name(Error e) {
     case Error::bad_type: return "unknown type";
     case Error::bad_tag: return "authentication failed";
     case Error::malformed: return "malformed";
+    case Error::wrong_direction: return "sent the other way";
   }
   return "?";
 }
 
-Bytes encode(const Packet& p, const Key& key) {
+Bytes encode(const Packet& p, const Key& key, Direction d) {
   Bytes out;
   out.push_back(kMagic);
-  out.push_back(static_cast<uint8_t>(p.type));
+  out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(p.type) | static_cast<uint8_t>(d)));
   put_be(out, p.association, 4);
   put_be(out, p.seq, 8);
   out.push_back(p.path);
@@ -74,13 +75,14 @@ bool peek_association(ByteSpan in, uint32_t& association) {
   return true;
 }
 
-Error decode(ByteSpan in, const Key& key, Packet& out) {
+Error decode(ByteSpan in, const Key& key, Direction expected, Packet& out) {
   if (in.size() < kHeaderLength + kTagLength) return Error::too_short;
   if (byte_at(in, 0) != kMagic) return Error::bad_magic;
   const size_t body = in.size() - kTagLength;
   auto tag = mac(key, reinterpret_cast<const uint8_t*>(in.data()), body);
   if (CRYPTO_memcmp(tag.data(), in.data() + body, kTagLength) != 0) return Error::bad_tag;
-  const uint8_t type = byte_at(in, 1);
+  if ((byte_at(in, 1) & 0x80) != static_cast<uint8_t>(expected)) return Error::wrong_direction;
+  const uint8_t type = byte_at(in, 1) & 0x7f;
   if (type < 1 || type > 3) return Error::bad_type;
   out = Packet{};
   out.type = static_cast<Type>(type);

@@ -51,17 +51,23 @@ struct Packet {
   std::vector<PathReport> paths;
 };
 
-/// Serialises and signs @p p.
-Bytes encode(const Packet& p, const Key& key);
+/// Which way a packet travels. It is under the tag (bit 7 of TYPE), so a
+/// packet bounced back to its sender is refused rather than taken for one
+/// from the other side.
+enum class Direction : uint8_t { upstream = 0, downstream = 0x80 };
 
-enum class Error : uint8_t { none, too_short, bad_magic, bad_type, bad_tag, malformed };
+/// Serialises and signs @p p.
+Bytes encode(const Packet& p, const Key& key, Direction d);
+
+enum class Error : uint8_t { none, too_short, bad_magic, bad_type, bad_tag, malformed, wrong_direction };
 const char* error_name(Error e);
 
 /// Association id of a packet, before its tag is checked (to find the key).
 bool peek_association(ByteSpan in, uint32_t& association);
 
-/// Checks the tag under @p key and decodes. Errors say why a packet was dropped.
-Error decode(ByteSpan in, const Key& key, Packet& out);
+/// Checks the tag under @p key and the direction, and decodes. Errors say
+/// why a packet was dropped.
+Error decode(ByteSpan in, const Key& key, Direction expected, Packet& out);
 
 /**
  * A sliding anti-replay window (RFC 4303 §3.4.3 style) over 64-bit sequence

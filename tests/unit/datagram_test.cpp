@@ -22,14 +22,14 @@ TEST_CASE("datagram: data packets round-trip under the key") {
   p.path = 1;
   p.address = *parse_host_port("10.31.9.2:7");
   p.payload = std::string(1, '\0') + "hello";
-  const Bytes wire = encode(p, key_of(1));
+  const Bytes wire = encode(p, key_of(1), Direction::upstream);
   CHECK(wire.size() == kHeaderLength + 7 + 6 + kTagLength);
   CHECK(wire[0] == kMagic);
   uint32_t assoc = 0;
   REQUIRE(peek_association(bytes_of(wire), assoc));
   CHECK(assoc == 0xA1B2C3D4);
   Packet back;
-  REQUIRE(decode(bytes_of(wire), key_of(1), back) == Error::none);
+  REQUIRE(decode(bytes_of(wire), key_of(1), Direction::upstream, back) == Error::none);
   CHECK(back.seq == 77);
   CHECK(back.path == 1);
   CHECK(back.address.to_string() == "10.31.9.2:7");
@@ -44,7 +44,7 @@ TEST_CASE("datagram: probes carry the client's path table") {
   p.sent_us = 123456789;
   p.paths = {{0, true, false, 12000, 0}, {1, false, true, 0, 100}};
   Packet back;
-  REQUIRE(decode(bytes_of(encode(p, key_of(2))), key_of(2), back) == Error::none);
+  REQUIRE(decode(bytes_of(encode(p, key_of(2), Direction::upstream)), key_of(2), Direction::upstream, back) == Error::none);
   CHECK(back.type == Type::probe);
   CHECK(back.sent_us == 123456789);
   REQUIRE(back.paths.size() == 2);
@@ -60,17 +60,20 @@ TEST_CASE("datagram: forged, altered and foreign packets are refused") {
   p.seq = 3;
   p.address = *parse_host_port("1.2.3.4:5");
   p.payload.assign(1, 'x');  // (not = "x": GCC 12 false -Wrestrict, PR 105329)
-  Bytes wire = encode(p, key_of(3));
+  Bytes wire = encode(p, key_of(3), Direction::upstream);
   Packet out;
-  CHECK(decode(bytes_of(wire), key_of(4), out) == Error::bad_tag);  // another association's key
+  CHECK(decode(bytes_of(wire), key_of(4), Direction::upstream, out) == Error::bad_tag);  // another association's key
   Bytes altered = wire;
   altered[kHeaderLength + 2] ^= 1;
-  CHECK(decode(bytes_of(altered), key_of(3), out) == Error::bad_tag);
+  CHECK(decode(bytes_of(altered), key_of(3), Direction::upstream, out) == Error::bad_tag);
   Bytes shorter(wire.begin(), wire.begin() + 10);
-  CHECK(decode(bytes_of(shorter), key_of(3), out) == Error::too_short);
+  CHECK(decode(bytes_of(shorter), key_of(3), Direction::upstream, out) == Error::too_short);
   Bytes not_ours = wire;
   not_ours[0] = 0x45;
-  CHECK(decode(bytes_of(not_ours), key_of(3), out) == Error::bad_magic);
+  CHECK(decode(bytes_of(not_ours), key_of(3), Direction::upstream, out) == Error::bad_magic);
+  // A packet bounced back to its sender is refused, though its tag is right.
+  CHECK(decode(bytes_of(wire), key_of(3), Direction::downstream, out) == Error::wrong_direction);
+  CHECK(decode(bytes_of(wire), key_of(3), Direction::upstream, out) == Error::none);
 }
 
 TEST_CASE("replay window: each number once, duplicates and stale ones refused") {

@@ -129,3 +129,10 @@ TEST_CASE("http: response heads get Connection: close") {
         Parse::error);
   CHECK(http::rewrite_response_head("SSH-2.0-OpenSSH").status == Parse::error);
 }
+
+TEST_CASE("http: blank lines before the request line are skipped, and the head length counts them") {
+  const std::string in = "\r\n\r\nGET http://origin/ HTTP/1.1\r\nProxy-Authorization: Basic dTpw\r\n\r\n";
+  auto r = parse(in);
+  REQUIRE(r.status == Parse::done);
+  CHECK(r.consumed == in.size());  // nothing of the head (or its credentials) is left to forward
+}

@@ -633,3 +633,43 @@ TEST_CASE("proxy: UDP over the multipath datagram carrier, authenticated, with p
     CHECK(found);
   }
 }
+
+TEST_CASE("proxy: bytes sent before the concentrator's reply are not lost") {
+  // A destination whose TCP handshake completes only after a retransmitted
+  // SYN (its accept queue is full at first), so the application's early
+  // bytes arrive while braid waits for the concentrator's reply.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
+  REQUIRE(::listen(fd, 0) == 0);
+  socklen_t len = sizeof sin;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  const uint16_t port = ntohs(sin.sin_port);
+  Conn filler(port);  // occupies the accept queue
+  Stack stack;
+  std::thread server([fd] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    int first = ::accept(fd, nullptr, nullptr);  // frees the queue; the retried SYN gets in
+    int c = ::accept(fd, nullptr, nullptr);
+    if (c >= 0) {
+      echo(c);
+      ::close(c);
+    }
+    if (first >= 0) ::close(first);
+  });
+  Conn c(stack.socks);
+  c.send(hex("05 01 00"));
+  REQUIRE(c.recv_n(2) == std::string("\x05\x00", 2));
+  c.send(socks_connect(port));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the request is out; no reply yet
+  c.send("early bytes");
+  c.shutdown_write();
+  auto rep = c.recv_n(10);
+  REQUIRE(rep.size() == 10);
+  CHECK(rep[1] == 0);
+  CHECK(c.recv_all() == "early bytes");
+  server.join();
+  ::close(fd);
+}
