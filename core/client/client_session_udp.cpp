@@ -219,10 +219,13 @@ void ClientSession::datagram_start() {
           [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
             auto* s = static_cast<ClientSession*>(static_cast<net::Session*>(h->data));
             if (n > 0 && from && !s->closing()) {
-              // Only the concentrator's UDP port speaks on these sockets.
+              // Only the concentrator's UDP port speaks on these sockets. Its
+              // address may differ per path (a multi-homed concentrator answers
+              // from the address routing picks), so the port is what is checked;
+              // the tag and direction bit do the rest.
               const bool from_concentrator =
-                  Destination::from_sockaddr(from) ==
-                  Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&s->conc_udp_));
+                  Destination::from_sockaddr(from).port ==
+                  Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&s->conc_udp_)).port;
               for (auto& p : s->udp_paths_)
                 if (p->sock == h && from_concentrator) s->on_path_packet(*p, buf->base, static_cast<size_t>(n));
                 else if (p->sock == h) ++s->dg_rejected_;
