@@ -58,6 +58,9 @@ json status_json(client::Engine& e) {
   auto* pm = e.paths();
   json control = {{"available", pm && pm->control_available()}, {"reason", pm ? pm->control_reason() : "paths are not followed"}};
   if (pm && !cfg.manage_endpoints) control = {{"available", false}, {"reason", "manage_endpoints is false in the config"}};
+  // Whether PUT /v1/paths/NAME is accepted (with manage_endpoints false it is,
+  // and steers only braid's own choices).
+  control["policy_settable"] = pm && (!cfg.manage_endpoints || pm->control_available());
   return {{"version", BRAID_VERSION},
           {"uptime_s", e.uptime_ms() / 1000},
           {"listening", listening},
@@ -175,7 +178,11 @@ std::string traffic_event(client::Engine& e) {
       .dump();
 }
 
-std::string paths_event(client::Engine& e) { return json{{"type", "paths"}, {"paths", paths_json(e)}}.dump(); }
+std::string paths_event(client::Engine& e) {
+  auto* pm = e.paths();
+  return json{{"type", "paths"}, {"mode", pm ? paths::to_string(pm->mode()) : "aggregate"}, {"paths", paths_json(e)}}
+      .dump();
+}
 
 ApiServer::Handler make_handler(client::Engine& engine) {
   return [&engine](const Request& req) -> Response {

@@ -98,6 +98,7 @@ TEST_CASE("control: status") {
   CHECK(j["mptcp"].contains("available"));
   CHECK(j["path_control"]["available"] == false);  // manage_endpoints is off here
   CHECK(j["path_control"]["reason"].get<std::string>().find("manage_endpoints") != std::string::npos);
+  CHECK(j["path_control"]["policy_settable"] == true);
   CHECK(j["paths"].is_array());
 }
 
