@@ -2,13 +2,14 @@
 # Run all Braid benchmarks and append a dated section to bench/RESULTS.md.
 #
 #   bench/run.sh [-t SECONDS] [-r REPS] [--tb-reps N] [--tb-seconds N] [--file-mb N]
-#                [--only loopback|bonding] [--bin-dir DIR] [--no-record] [-h]
+#                [--only loopback|bonding|telemetry|udp] [--bin-dir DIR] [--no-record] [-h]
 #
 # Parts (see bench/README.md):
 #   1 loopback  relay throughput on loopback: direct, braid (direct mode, HTTP,
 #               --no-mptcp, via concentrator), microsocks, dante   [bench/loopback.sh]
 #   2 bonding   bonded goodput on the namespace testbed (root)     [bench/bonding.sh]
 #   3 telemetry CPU of once-a-second subflow sampling, 5,000 conns [bench/telemetry_cost.sh]
+#   4 udp       SOCKS5 UDP, 5% random loss per path: carriers (root) [bench/udp_loss.sh]
 #
 # Benchmarks report; they do not judge. A slow result never fails the run.
 # Exit status: 0 when every part ran or was skipped (reason printed and
@@ -22,7 +23,7 @@ RESULTS="$HERE/RESULTS.md"
 CMDLINE="bench/run.sh"
 for a in "$@"; do CMDLINE+=" $(printf '%q' "$a")"; done
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 SECONDS_PER=5 REPS=3 TB_REPS=3 TB_SECONDS=8 FILE_MB=32 ONLY="" RECORD=1
 BIN_DIR=${BENCH_BIN_DIR:-$REPO/build/bin}
@@ -40,7 +41,7 @@ while (($#)); do
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
-case "$ONLY" in "" | loopback | bonding | telemetry) ;; *) echo "--only loopback|bonding|telemetry" >&2; exit 2 ;; esac
+case "$ONLY" in "" | loopback | bonding | telemetry | udp) ;; *) echo "--only loopback|bonding|telemetry|udp" >&2; exit 2 ;; esac
 for v in SECONDS_PER REPS TB_REPS TB_SECONDS FILE_MB; do
     [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "$v must be a number" >&2; exit 2; }
 done
@@ -121,6 +122,8 @@ run_part() {  # NAME SCRIPT TIMEOUT TITLE
     run_part bonding bonding.sh 420 "2. Bonded goodput on the namespace testbed"
 [[ -z "$ONLY" || "$ONLY" == telemetry ]] &&
     run_part telemetry telemetry_cost.sh 300 "3. Telemetry sampling cost"
+[[ -z "$ONLY" || "$ONLY" == udp ]] &&
+    run_part udp udp_loss.sh 300 "4. UDP under random loss"
 
 # ------------------------------------------------------------------ record
 if ((RECORD)); then
@@ -131,7 +134,7 @@ if ((RECORD)); then
         fi
         {
             cat "$WORK/header.md"
-            for p in loopback bonding telemetry; do
+            for p in loopback bonding telemetry udp; do
                 [[ -s "$WORK/$p.md" ]] && cat "$WORK/$p.md"
             done
         } >>"$RESULTS"
