@@ -36,8 +36,15 @@ testbed_mode() {
   tb_spawn "$TB_CONC" concentrator "$BIN/braid-concentrator" --listen 0.0.0.0:7300 --token "$TOKEN"
   local conc_pid=$TB_LAST_PID
   tb_wait_port "$TB_CONC" 7300 10 "$conc_pid"
-  tb_spawn "$TB_CLI" braid "$BIN/braid" up --socks 127.0.0.1:1080 --http 127.0.0.1:8118 \
-    --concentrator "$TB_CONC_WIFI_IP:7300" --token "$TOKEN"
+  # The testbed's links are veths; tell braid which is which, and keep its
+  # API token and remembered state with the testbed.
+  cat >"$TB_TMP/braid.json" <<EOT
+{"concentrator": {"address": "$TB_CONC_WIFI_IP:7300", "token": "$TOKEN"},
+ "paths": {"wifi0": {"kind": "wifi"}, "cell0": {"kind": "cellular"}},
+ "control": {"listen": "127.0.0.1:7310", "token_file": "$TB_TMP/api-token"},
+ "state_file": "$TB_TMP/state.json"}
+EOT
+  tb_spawn "$TB_CLI" braid "$BIN/braid" up -c "$TB_TMP/braid.json" --socks 127.0.0.1:1080 --http 127.0.0.1:8118
   local braid_pid=$TB_LAST_PID
   tb_wait_port "$TB_CLI" 1080 10 "$braid_pid"
 
@@ -64,6 +71,9 @@ testbed_mode() {
       esac
     done
 
+  echo
+  echo "== braid status =="
+  in_cli "$BIN/braid" status -c "$TB_TMP/braid.json" || true
   cat <<EOT
 
 Braid is running on a two-path testbed (wifi0 ${TB_WIFI_RATE}, cell0 ${TB_CELL_RATE}):
@@ -73,6 +83,8 @@ Point an application at it from inside the client namespace, e.g.:
   ip netns exec $TB_CLI curl --socks5-hostname 127.0.0.1:1080 http://$TB_FILES_HOST/big.bin -o /dev/null
   ip netns exec $TB_CLI curl --proxy http://127.0.0.1:8118 http://$TB_FILES_HOST/small.bin -o /dev/null
   ip netns exec $TB_CLI ip link set wifi0 down     # watch the download carry on over cell0
+  ip netns exec $TB_CLI $BIN/braid path cell0 off -c $TB_TMP/braid.json   # or backup / on
+  ip netns exec $TB_CLI $BIN/braid top -c $TB_TMP/braid.json              # live per-path rates
 Logs: $TB_TMP/braid.log, $TB_TMP/concentrator.log. Ctrl-C stops everything and removes the testbed.
 EOT
   wait_for_exit "$braid_pid"
