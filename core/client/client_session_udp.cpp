@@ -21,11 +21,6 @@
 namespace braid::client {
 
 namespace {
-// Frames go to the stream only while its write queue is short, so the
-// deadline queue (not the socket buffer) is where datagrams wait.
-constexpr size_t kStreamHigh = 64 * 1024;
-constexpr size_t kQueueBytes = 1024 * 1024;
-constexpr size_t kUdpBuffer = 65536;
 
 bool same_ip(const sockaddr_storage& a, const sockaddr* b) {
   if (a.ss_family != b->sa_family) return false;
@@ -57,10 +52,7 @@ void ClientSession::udp_associate() {
   if (rc == 0)
     rc = uv_udp_recv_start(
         app_udp_,
-        [](uv_handle_t*, size_t, uv_buf_t* buf) {
-          buf->base = static_cast<char*>(std::malloc(kUdpBuffer));
-          buf->len = buf->base ? kUdpBuffer : 0;
-        },
+        alloc_datagram,
         [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned flags) {
           auto* s = static_cast<ClientSession*>(static_cast<net::Session*>(h->data));
           if (n > 0 && from && !(flags & UV_UDP_PARTIAL)) s->on_app_datagram(from, buf->base, static_cast<size_t>(n));
@@ -74,7 +66,7 @@ void ClientSession::udp_associate() {
   len = sizeof bound;
   uv_udp_getsockname(app_udp_, reinterpret_cast<sockaddr*>(&bound), &len);
   udp_bound_ = Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&bound));
-  up_frames_ = std::make_unique<net::DatagramQueue>(kQueueBytes, limits().udp_deadline_ms);
+  up_frames_ = std::make_unique<net::DatagramQueue>(net::kFramedQueueBytes, limits().udp_deadline_ms);
   if (via_concentrator() && config::uses_datagram_carrier(cfg_.udp)) {
     datagram_ = true;
     RAND_bytes(key_.data(), static_cast<int>(key_.size()));
@@ -144,7 +136,7 @@ void ClientSession::on_app_datagram(const sockaddr* from, const char* data, size
 }
 
 void ClientSession::flush_frames_up() {
-  while (up_frames_ && upstream_queued() < kStreamHigh) {
+  while (up_frames_ && upstream_queued() < net::kFramedStreamHigh) {
     auto f = up_frames_->pop(uv_now(loop()));
     if (!f) break;
     send_up(f->data(), f->size());
@@ -186,10 +178,7 @@ void ClientSession::datagram_start() {
   // own route and NAT binding to the concentrator's UDP port. A concentrator
   // on loopback (tests, local runs) gets one unbound socket.
   std::vector<ClientHooks::UdpPathInfo> infos;
-  const bool loopback = conc_udp_.ss_family == AF_INET
-                            ? (ntohl(reinterpret_cast<sockaddr_in*>(&conc_udp_)->sin_addr.s_addr) >> 24) == 127
-                            : IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(&conc_udp_)->sin6_addr);
-  if (hooks_ && !loopback) infos = hooks_->udp_paths();
+  if (hooks_ && !is_loopback(conc_udp_)) infos = hooks_->udp_paths();
   if (infos.empty()) infos.push_back({});
   for (size_t i = 0; i < infos.size() && i < 255; ++i) {
     auto path = std::make_unique<UdpPath>();
@@ -212,10 +201,7 @@ void ClientSession::datagram_start() {
       // The socket's data points at the session; the path is found by handle.
       rc = uv_udp_recv_start(
           path->sock,
-          [](uv_handle_t*, size_t, uv_buf_t* buf) {
-            buf->base = static_cast<char*>(std::malloc(kUdpBuffer));
-            buf->len = buf->base ? kUdpBuffer : 0;
-          },
+          alloc_datagram,
           [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
             auto* s = static_cast<ClientSession*>(static_cast<net::Session*>(h->data));
             if (n > 0 && from && !s->closing()) {

@@ -97,8 +97,6 @@ void ServerSession::on_dialed(int status) {
 }
 
 namespace {
-constexpr size_t kStreamHigh = 64 * 1024;
-constexpr size_t kQueueBytes = 1024 * 1024;
 constexpr size_t kMaxDatagramPeers = 4096;
 }  // namespace
 
@@ -131,7 +129,7 @@ bool ServerSession::start_datagram(size_t header_length) {
   BRAID_LOG(info, "[s%llu] UDP association %u (datagram carrier, %s downstream)", static_cast<unsigned long long>(id()),
             association_, paths::to_string(scheduler_->kind()));
   state_ = State::udp;
-  down_frames_ = std::make_unique<net::DatagramQueue>(kQueueBytes, limits().udp_deadline_ms);
+  down_frames_ = std::make_unique<net::DatagramQueue>(net::kFramedQueueBytes, limits().udp_deadline_ms);
   start_manual();
   on_udp_frames();
   return true;
@@ -211,7 +209,7 @@ void ServerSession::start_udp() {
   wire::encode_reply(reply, out);
   send_down(out.data(), out.size());
   state_ = State::udp;
-  down_frames_ = std::make_unique<net::DatagramQueue>(kQueueBytes, limits().udp_deadline_ms);
+  down_frames_ = std::make_unique<net::DatagramQueue>(net::kFramedQueueBytes, limits().udp_deadline_ms);
   BRAID_LOG(info, "[s%llu] UDP association (framed)", static_cast<unsigned long long>(id()));
   start_manual();
   on_udp_frames();
@@ -245,7 +243,7 @@ void ServerSession::on_udp_reply(const sockaddr* from, const char* data, size_t 
 }
 
 void ServerSession::flush_frames_down() {
-  while (down_frames_ && downstream_queued() < kStreamHigh) {
+  while (down_frames_ && downstream_queued() < net::kFramedStreamHigh) {
     auto f = down_frames_->pop(uv_now(loop()));
     if (!f) break;
     ++udp_down_;

@@ -160,6 +160,16 @@ void encode_address(const Destination& d, Bytes& out) {
   put_be16(out, d.port);
 }
 
+std::string endpoint_pair_key(const sockaddr_storage& local, const sockaddr_storage& remote) {
+  return sockaddr_to_string(reinterpret_cast<const sockaddr*>(&local)) + ">" +
+         sockaddr_to_string(reinterpret_cast<const sockaddr*>(&remote));
+}
+
+bool is_loopback(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
+  return a.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
+}
+
 std::string sockaddr_to_string(const sockaddr* sa) {
   if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) return "?";
   return Destination::from_sockaddr(sa).to_string();

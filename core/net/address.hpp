@@ -50,6 +50,12 @@ ParseResult<Destination> decode_address(ByteSpan in);
 /// Appends ATYP ADDR PORT for @p d to @p out.
 void encode_address(const Destination& d, Bytes& out);
 
+/// "local>remote": names one subflow or connection by its two endpoints.
+std::string endpoint_pair_key(const sockaddr_storage& local, const sockaddr_storage& remote);
+
+/// True for 127.0.0.0/8 and ::1.
+bool is_loopback(const sockaddr_storage& a);
+
 /// "1.2.3.4:80" / "[::1]:80" for a socket address.
 std::string sockaddr_to_string(const sockaddr* sa);
 

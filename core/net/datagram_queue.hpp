@@ -12,6 +12,12 @@
 
 namespace braid::net {
 
+/// Framed datagrams are handed to the stream only while its write queue is
+/// below this, so the deadline queue (not the socket buffer) is where they wait.
+constexpr size_t kFramedStreamHigh = 64 * 1024;
+/// Bytes of framed datagrams an association may hold waiting.
+constexpr size_t kFramedQueueBytes = 1024 * 1024;
+
 class DatagramQueue {
  public:
   DatagramQueue(size_t max_bytes, uint64_t deadline_ms) : max_bytes_(max_bytes), deadline_ms_(deadline_ms) {}

@@ -21,11 +21,6 @@ constexpr uint64_t kSampleEvery = 1 << 20;
 // this long before the next one is tried.
 constexpr uint64_t kPathAttemptMs = 3000;
 
-bool is_loopback(const sockaddr_storage& a) {
-  if (a.ss_family == AF_INET)
-    return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
-  return a.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
-}
 }  // namespace
 
 struct Session::WriteReq {
@@ -550,21 +545,25 @@ bool Session::read_upstream_subflows(std::vector<platform::SubflowStats>& now) {
   if (platform::read_subflows(fd, now) <= 0) return false;
   // Merge by subflow: a subflow that closed (its path went down) keeps its
   // last counters, so the totals never go backwards, and is marked not live.
-  for (auto& old : subflows_) old.live = false;
+  std::vector<std::string> keys;
+  for (auto& old : subflows_) {
+    old.live = false;
+    keys.push_back(endpoint_pair_key(old.local, old.remote));
+  }
   for (auto& fresh : now) {
-    const std::string key = sockaddr_to_string(reinterpret_cast<const sockaddr*>(&fresh.local)) + ">" +
-                            sockaddr_to_string(reinterpret_cast<const sockaddr*>(&fresh.remote));
+    const std::string key = endpoint_pair_key(fresh.local, fresh.remote);
     bool merged = false;
-    for (auto& old : subflows_) {
-      if (key != sockaddr_to_string(reinterpret_cast<const sockaddr*>(&old.local)) + ">" +
-                     sockaddr_to_string(reinterpret_cast<const sockaddr*>(&old.remote)))
-        continue;
+    for (size_t i = 0; i < subflows_.size() && !merged; ++i) {
+      if (keys[i] != key) continue;
+      auto& old = subflows_[i];
       if (fresh.bytes_sent + fresh.bytes_received >= old.bytes_sent + old.bytes_received) old = fresh;
       old.live = true;
       merged = true;
-      break;
     }
-    if (!merged) subflows_.push_back(fresh);
+    if (!merged) {
+      subflows_.push_back(fresh);
+      keys.push_back(key);
+    }
   }
   return true;
 }

@@ -102,6 +102,9 @@ class Session {
   /// minute; while it resolves, up to 64 datagrams wait). Returns false when
   /// the datagram was dropped (no socket, queue full, send failed).
   bool udp_send_to(const Destination& to, const char* data, size_t len);
+  /// libuv alloc callback for UDP sockets: one buffer large enough for any
+  /// datagram (the receive callback frees it).
+  static void alloc_datagram(uv_handle_t*, size_t, uv_buf_t* buf);
   /// A datagram arrived on one of the egress sockets from @p from.
   virtual void on_udp_reply(const sockaddr* /*from*/, const char* /*data*/, size_t /*len*/) {}
   uint64_t udp_send_failures_ = 0;

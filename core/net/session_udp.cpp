@@ -38,6 +38,11 @@ struct Session::UdpEgress {
 // Defined here, where UdpEgress is complete.
 Session::~Session() { delete egress_; }
 
+void Session::alloc_datagram(uv_handle_t*, size_t, uv_buf_t* buf) {
+  buf->base = static_cast<char*>(std::malloc(kUdpBuffer));
+  buf->len = buf->base ? kUdpBuffer : 0;
+}
+
 bool Session::udp_send_to(const Destination& to, const char* data, size_t len) {
   if (closing_) return false;
   if (!egress_) egress_ = new UdpEgress;  // freed in the destructor
@@ -147,11 +152,7 @@ bool Session::udp_send_resolved(const sockaddr_storage& to, const char* data, si
     int rc = uv_udp_bind(sock, reinterpret_cast<const sockaddr*>(&any), 0);
     if (rc == 0)
       rc = uv_udp_recv_start(
-          sock,
-          [](uv_handle_t*, size_t, uv_buf_t* buf) {
-            buf->base = static_cast<char*>(std::malloc(kUdpBuffer));
-            buf->len = buf->base ? kUdpBuffer : 0;
-          },
+          sock, alloc_datagram,
           [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
             auto* s = static_cast<Session*>(h->data);
             // n == 0 with an address is an empty datagram, a legal one.

@@ -5,10 +5,6 @@
 namespace braid::paths {
 
 namespace {
-std::string subflow_key(const platform::SubflowStats& s) {
-  return sockaddr_to_string(reinterpret_cast<const sockaddr*>(&s.local)) + ">" +
-         sockaddr_to_string(reinterpret_cast<const sockaddr*>(&s.remote));
-}
 // Growth of a counter; a counter that went backwards belongs to a new subflow
 // that reused the key, so all of it is new.
 uint64_t growth(uint64_t now, uint64_t before) { return now >= before ? now - before : now; }
@@ -17,7 +13,7 @@ uint64_t growth(uint64_t now, uint64_t before) { return now >= before ? now - be
 void Telemetry::observe(uint64_t conn, const std::vector<platform::SubflowStats>& subflows, const PathOf& path_of) {
   Conn& c = conns_[conn];
   for (const auto& s : subflows) {
-    const std::string key = subflow_key(s);
+    const std::string key = endpoint_pair_key(s.local, s.remote);
     auto it = c.subflows.find(key);
     if (it == c.subflows.end()) it = c.subflows.emplace(key, SubflowSeen{path_of(s.local), {}, 0}).first;
     SubflowSeen& seen = it->second;
