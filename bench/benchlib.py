@@ -170,52 +170,100 @@ def cmd_loopback_table(path):
         return bps, nbytes, cpu, bad
 
     dirs = [("down", "download (server sends)"), ("up", "upload (client sends)")]
-    out = []
-    base = {}
-    for d, _ in dirs:
-        bps, _, _, _ = stats("direct", d)
-        base[d] = statistics.median(bps) if bps else None
+    # Per row and direction: median bit/s and CPU seconds per 10^9 bytes (all its processes together).
+    med, cpu_gb, cpu_parts = {}, {}, {}
+    for cid in order:
+        for d, _ in dirs:
+            bps, nbytes, cpu, _ = stats(cid, d)
+            med[cid, d] = statistics.median(bps) if bps else None
+            if cpu and nbytes > 0:
+                per = {name: ticks / tck / (nbytes / 1e9) for name, ticks in cpu.items()}
+                cpu_gb[cid, d] = sum(per.values())
+                cpu_parts[cid, d] = per
+    base = {d: med.get(("direct", d)) for d, _ in dirs}
 
-    out.append("| path | " + " | ".join(f"{t} Gbit/s" for _, t in dirs) +
-               " | ratio to direct (down / up) | proxy CPU s per GB (down / up) | target |")
-    out.append("|---|" + "---|" * len(dirs) + "---|---|---|")
+    def best_peer(cls, d):
+        """(id of the fastest peer, id of the cheapest peer) of this class in direction d."""
+        peers = [c for c in order if info[c].get("role") == "peer" and info[c].get("class") == cls]
+        fast = [c for c in peers if med.get((c, d))]
+        cheap = [c for c in peers if cpu_gb.get((c, d))]
+        return (max(fast, key=lambda c: med[c, d]) if fast else None,
+                min(cheap, key=lambda c: cpu_gb[c, d]) if cheap else None)
+
+    def both(vals):
+        return " / ".join("–" if v is None else v for v in vals)
+
+    out = ["| path | " + " | ".join(f"{t} Gbit/s" for _, t in dirs) +
+           " | ÷ direct (down / up) | ÷ best peer (down / up) | proxy CPU s per GB (down / up) |"
+           " CPU ÷ best peer (down / up) | target |",
+           "|---|" + "---|" * len(dirs) + "---|---|---|---|---|"]
     failures = []
     for cid in order:
         m = info[cid]
-        cells = []
-        ratios = []
-        cpus = []
+        cls = m.get("class", "")
+        cells, r_direct, r_peer, cpus, r_cpu = [], [], [], [], []
+        ok_direct, ok_peer, ok_cpu = [], [], []
         for d, _ in dirs:
-            bps, nbytes, cpu, bad = stats(cid, d)
-            med, txt = med_range(bps, 1e9, 2)
+            bps, _, _, bad = stats(cid, d)
+            _, txt = med_range(bps, 1e9, 2)
             cells.append(txt)
-            if med is not None and base[d]:
-                ratios.append(med * 1e9 / base[d])
-            else:
-                ratios.append(None)
-            if cpu and nbytes > 0:
-                parts = [f"{name} {ticks / tck / (nbytes / 1e9):.2f}" for name, ticks in sorted(cpu.items())]
-                cpus.append(" + ".join(parts))
-            else:
-                cpus.append("–")
             for r in bad:
                 failures.append(f"{m['label']} {d} rep {r.get('rep')}: {r.get('err', 'failed')}")
-        ratio_txt = " / ".join("–" if r is None else f"{r:.2f}×" for r in ratios)
-        target = m.get("target", "")
-        if target:
-            t = float(target)
-            okr = [r for r in ratios if r is not None]
-            if not okr:
-                verdict = "no data"
-            elif all(r >= t for r in okr):
-                verdict = "met"
+            v = med.get((cid, d))
+            rd = v / base[d] if (v and base[d]) else None
+            r_direct.append(None if rd is None else f"{rd:.2f}×")
+            ok_direct.append(rd)
+            fast, cheap = best_peer(cls, d) if cls else (None, None)
+            rp = v / med[fast, d] if (v and fast and fast != cid) else None
+            r_peer.append(None if rp is None else f"{rp:.2f}×")
+            ok_peer.append(rp)
+            if (cid, d) in cpu_parts:
+                parts = cpu_parts[cid, d]
+                txt = " + ".join(f"{n} {x:.2f}" for n, x in sorted(parts.items()))
+                if len(parts) > 1:
+                    txt += f" = {cpu_gb[cid, d]:.2f}"
+                cpus.append(txt)
             else:
-                verdict = "**not met**"
-            target_txt = f"≥ {t:g}× direct: {verdict}"
+                cpus.append(None)
+            rc = cpu_gb[cid, d] / cpu_gb[cheap, d] if ((cid, d) in cpu_gb and cheap and cheap != cid) else None
+            r_cpu.append(None if rc is None else f"{rc:.2f}×")
+            ok_cpu.append(rc)
+        target = m.get("target", "")
+
+        def verdict(vals, good):
+            known = [x for x in vals if x is not None]
+            if not known:
+                return "no data"
+            return "met" if all(good(x) for x in known) else "**not met**"
+
+        if target == "braid":
+            t = [f"≥ 0.8× direct: {verdict(ok_direct, lambda x: x >= 0.8)}"]
+            if any(x is not None for x in ok_peer):
+                t.append(f"≥ 1.2× best peer: {verdict(ok_peer, lambda x: x >= 1.2)}")
+            if any(x is not None for x in ok_cpu):
+                t.append(f"CPU ≤ 0.8× best peer: {verdict(ok_cpu, lambda x: x <= 0.8)}")
+            target_txt = "; ".join(t)
+        elif target:
+            tv = float(target)
+            target_txt = f"≥ {tv:g}× direct: {verdict(ok_direct, lambda x: x >= tv)}"
         else:
             target_txt = m.get("note", "")
-        out.append(f"| {m['label']} | " + " | ".join(cells) + f" | {ratio_txt} | {' / '.join(cpus)} | {target_txt} |")
+        out.append(f"| {m['label']} | " + " | ".join(cells) + f" | {both(r_direct)} | {both(r_peer)} | "
+                   f"{both(cpus)} | {both(r_cpu)} | {target_txt} |")
     print("\n".join(out))
+    lines = []
+    for cls, what in (("local", "braid's direct mode"), ("pair", "braid → concentrator")):
+        per_dir = []
+        for d, _ in dirs:
+            fast, cheap = best_peer(cls, d)
+            if fast or cheap:
+                per_dir.append(f"{d}: {fast or '–'} fastest, {cheap or '–'} cheapest in CPU")
+        if per_dir:
+            lines.append(f"best peer for {what}: " + "; ".join(per_dir))
+    if lines:
+        print()
+        for l in lines:
+            print(f"- {l}")
     if failures:
         print("\nFailed measurements:\n")
         for f in failures:

@@ -33,7 +33,6 @@ REPS=${BENCH_TB_REPS:-3}
 TBT=${BENCH_TB_SECONDS:-8}
 LIB=(python3 "$HERE/benchlib.py")
 TESTBED=${BENCH_TESTBED:-$REPO/tests/integration/testbed.sh}
-TOKEN="bench-$RANDOM$RANDOM"
 CONC_PORT=7300
 SOCKS_PORT=1080
 
@@ -123,12 +122,17 @@ printf 'kind=config\tid=curl\tlabel=%s\n' "curl without proxy, plain TCP via wif
 if ((HAVE_BRAID)); then
     # No control API, no user config: the benchmark measures the data path only.
     echo '{"control": null}' >"$TB_TMP/braid.json"
-    tb_spawn "$TB_CONC" concentrator "$BIN/braid-concentrator" --listen "$TB_CONC_WIFI_IP:$CONC_PORT" \
-        --token "$TOKEN" --log-level warn
+    # TLS with a pinned key, as users run it: init prints the access key; the
+    # testbed's "internet" (10.31.9.2) is private, so the concentrator must be
+    # allowed to reach it.
+    ACCESS_KEY=$("$BIN/braid-concentrator" init --dir "$TB_TMP/conc" --host "$TB_CONC_WIFI_IP" --port "$CONC_PORT" \
+        2>"$TB_TMP/conc-init.log")
+    tb_spawn "$TB_CONC" concentrator "$BIN/braid-concentrator" -c "$TB_TMP/conc/concentrator.json" \
+        --listen "$TB_CONC_WIFI_IP:$CONC_PORT" --allow "$TB_NET_IP/32" --log-level warn
     PID_CONC=$TB_LAST_PID
     if bwait "$TB_CONC" "$CONC_PORT" "$PID_CONC" 10; then
         tb_spawn "$TB_CLI" braid "$BIN/braid" up -c "$TB_TMP/braid.json" --socks "127.0.0.1:$SOCKS_PORT" --http off \
-            --concentrator "$TB_CONC_WIFI_IP:$CONC_PORT" --token "$TOKEN" --log-level warn
+            --access-key "$ACCESS_KEY" --log-level warn
         PID_BRAID=$TB_LAST_PID
         if ! bwait "$TB_CLI" "$SOCKS_PORT" "$PID_BRAID" 10; then
             HAVE_BRAID=0

@@ -17,7 +17,8 @@
 #   BENCH_REPS      repetitions per configuration and direction (default 3)
 #   BENCH_KEEP=1    keep the work directory (logs, JSON) after the run
 #   BENCH_ONLY      comma-separated row ids to measure (direct, mptcp, braid-socks,
-#                   braid-http, braid-tcp, braid-conc, microsocks, dante); default all
+#                   braid-http, braid-tcp, braid-conc, microsocks, dante, ss); default all
+#   BENCH_SS_METHOD shadowsocks cipher (default aes-256-gcm, what TLS 1.3 picks by default)
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,8 +27,9 @@ BIN=${BENCH_BIN_DIR:-$REPO/build/bin}
 T=${BENCH_SECONDS:-5}
 REPS=${BENCH_REPS:-3}
 LIB=(python3 "$HERE/benchlib.py")
+LIB_PROXIES=(python3 "$HERE/proxies.py")
+CONC_NOTE=""
 HOST=127.0.0.1
-TOKEN="bench-$RANDOM$RANDOM"
 
 log() { printf '[%s] loopback: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
@@ -113,11 +115,16 @@ cputicks() { "${LIB[@]}" cputicks "$@"; }
 # ------------------------------------------------------------------ configurations
 # Parallel arrays, one entry per configuration.
 C_ID=() C_LABEL=() C_PROXY=() C_SRVPRE=() C_CLIPRE=() C_CPU=() C_TARGET=() C_NOTE=()
-add_config() {  # id label proxychains-line server-prefix client-prefix cpu-spec target note
+# target: "braid" = issue 6's targets for a braid row, "" = none.
+# class: what a row compares with. "local" = one local SOCKS5 server (braid's
+# direct mode, microsocks, dante); "pair" = a local proxy and its own remote
+# server (braid → concentrator, ss-local → ss-server); "" = a baseline.
+# "peer" marks the rows that are peers (the others' "best peer" comes from them).
+add_config() {  # id label proxychains-line server-prefix client-prefix cpu-spec target note class role
     if [[ -n "${BENCH_ONLY:-}" && ",$BENCH_ONLY," != *",$1,"* ]]; then return; fi
     C_ID+=("$1") C_LABEL+=("$2") C_PROXY+=("$3") C_SRVPRE+=("$4") C_CLIPRE+=("$5")
     C_CPU+=("$6") C_TARGET+=("$7") C_NOTE+=("$8")
-    printf 'kind=config\tid=%s\tlabel=%s\ttarget=%s\tnote=%s\n' "$1" "$2" "$7" "$8" >>"$TSV"
+    printf 'kind=config\tid=%s\tlabel=%s\ttarget=%s\tnote=%s\tclass=%s\trole=%s\n' "$1" "$2" "$7" "$8" "${9:-}" "${10:-}" >>"$TSV"
 }
 
 SKIPPED=()
@@ -148,8 +155,8 @@ if ((HAVE_PC)); then
         spawn braid-direct "$BIN/braid" up -c "$BRAID_CFG" --socks "$HOST:$P_BS" --http "$HOST:$P_BH" --log-level warn
         PID_BD=$LAST_PID
         if wait_listen "$P_BS" 10 "$PID_BD" && wait_listen "$P_BH" 5 "$PID_BD"; then
-            add_config braid-socks "braid SOCKS5, direct mode" "socks5 $HOST $P_BS" "" "pc" "braid=$PID_BD" 0.5 ""
-            add_config braid-http "braid HTTP CONNECT, direct mode" "http $HOST $P_BH" "" "pc" "braid=$PID_BD" 0.5 ""
+            add_config braid-socks "braid SOCKS5, direct mode" "socks5 $HOST $P_BS" "" "pc" "braid=$PID_BD" braid "" local
+            add_config braid-http "braid HTTP CONNECT, direct mode" "http $HOST $P_BH" "" "pc" "braid=$PID_BD" braid "" local
         else
             SKIPPED+=("braid direct mode: braid did not listen within 10 s (log: $(tail -n 3 "$WORK/braid-direct.log" | tr '\n' ' '))")
         fi
@@ -160,7 +167,7 @@ if ((HAVE_PC)); then
         PID_BT=$LAST_PID
         if wait_listen "$P_BT" 10 "$PID_BT"; then
             add_config braid-tcp "braid SOCKS5, direct mode, \`--no-mptcp\`" "socks5 $HOST $P_BT" "" "pc" "braid=$PID_BT" "" \
-                "diagnostic: upstream plain TCP instead of an MPTCP socket that falls back"
+                "diagnostic: upstream plain TCP instead of an MPTCP socket that falls back" local
         else
             SKIPPED+=("braid --no-mptcp: braid did not listen within 10 s (log: $(tail -n 3 "$WORK/braid-tcp.log" | tr '\n' ' '))")
         fi
@@ -171,22 +178,38 @@ if ((HAVE_PC)); then
     if [[ -x "$BIN/braid-concentrator" && -x "$BIN/braid" ]]; then
         P_C=$(freeport)
         log "starting braid-concentrator on $P_C"
-        spawn concentrator "$BIN/braid-concentrator" --listen "$HOST:$P_C" --token "$TOKEN" --log-level warn
-        PID_C=$LAST_PID
-        if wait_listen "$P_C" 10 "$PID_C"; then
+        # bench/proxies.py prepares the concentrator (with `init`: TLS key and
+        # certificate, users file, access key for the client; its destination
+        # policy must allow 127.0.0.1, where iperf3 listens) and says which
+        # arguments both ends need. If the hop changes, change it there.
+        CONC_ARGS=() CLIENT_ARGS=()
+        if conc_variant=$("${LIB_PROXIES[@]}" conc-setup "$BIN" "$WORK/conc" "$P_C" 4096 2>"$WORK/conc-setup.err"); then
+            mapfile -t CONC_ARGS <"$WORK/conc/conc.args"
+            mapfile -t CLIENT_ARGS <"$WORK/conc/client.args"
+            CONC_NOTE="braid→concentrator hop: $conc_variant"
+            [[ "$conc_variant" == tls ]] &&
+                CONC_NOTE="braid→concentrator hop: TLS (\`braid-concentrator init\` made the key and certificate; braid uses the access key it printed)"
+        else
+            SKIPPED+=("braid → concentrator: could not prepare the concentrator: $(head -c 200 "$WORK/conc-setup.err" | tr '\n' ' ')")
+        fi
+        if ((${#CONC_ARGS[@]})); then
+            spawn concentrator "$BIN/braid-concentrator" "${CONC_ARGS[@]}" --listen "$HOST:$P_C" --log-level warn
+            PID_C=$LAST_PID
+        fi
+        if ((${#CONC_ARGS[@]})) && wait_listen "$P_C" 10 "$PID_C"; then
             P_BCS=$(freeport) P_BCH=$(freeport)
             log "starting braid (concentrator mode) on socks $P_BCS"
             spawn braid-conc "$BIN/braid" up -c "$BRAID_CFG" --socks "$HOST:$P_BCS" --http "$HOST:$P_BCH" \
-                --concentrator "$HOST:$P_C" --token "$TOKEN" --log-level warn
+                "${CLIENT_ARGS[@]}" --log-level warn
             PID_BC=$LAST_PID
             if wait_listen "$P_BCS" 10 "$PID_BC"; then
                 CONC_OK=1
-                add_config braid-conc "braid SOCKS5 → braid-concentrator (MPTCP hop)" "socks5 $HOST $P_BCS" "" "pc" \
-                    "braid=$PID_BC conc=$PID_C" 0.5 ""
+                add_config braid-conc "braid SOCKS5 → braid-concentrator (MPTCP hop, ${conc_variant:-?})" "socks5 $HOST $P_BCS" "" "pc" \
+                    "braid=$PID_BC conc=$PID_C" braid "" pair
             else
                 SKIPPED+=("braid → concentrator: braid did not listen within 10 s")
             fi
-        else
+        elif ((${#CONC_ARGS[@]})); then
             SKIPPED+=("braid → concentrator: braid-concentrator did not listen within 10 s (log: $(tail -n 3 "$WORK/concentrator.log" | tr '\n' ' '))")
         fi
     else
@@ -198,7 +221,7 @@ if ((HAVE_PC)); then
         spawn microsocks microsocks -i "$HOST" -p "$P_M"
         PID_M=$LAST_PID
         if wait_listen "$P_M" 10 "$PID_M"; then
-            add_config microsocks "microsocks" "socks5 $HOST $P_M" "" "pc" "microsocks=$PID_M" "" "peer (thread per connection)"
+            add_config microsocks "microsocks" "socks5 $HOST $P_M" "" "pc" "microsocks=$PID_M" "" "peer (thread per connection)" local peer
         else
             SKIPPED+=("microsocks: did not listen within 10 s")
         fi
@@ -226,12 +249,33 @@ if ((HAVE_PC)); then
         spawn danted "$DANTED" -f "$WORK/danted.conf" -p "$WORK/danted.pid"
         PID_D=$LAST_PID
         if wait_listen "$P_D" 10 "$PID_D"; then
-            add_config dante "dante (danted)" "socks5 $HOST $P_D" "" "pc" "dante=$PID_D" "" "peer (process pool)"
+            add_config dante "dante (danted)" "socks5 $HOST $P_D" "" "pc" "dante=$PID_D" "" "peer (process pool)" local peer
         else
             SKIPPED+=("dante: danted did not listen within 10 s (log: $(tail -n 3 "$WORK/danted.log" "$WORK/danted.out" 2>/dev/null | tr '\n' ' '))")
         fi
     else
         SKIPPED+=("dante: danted not installed")
+    fi
+
+    # shadowsocks-libev: ss-local (the SOCKS5 server apps talk to) and
+    # ss-server (its remote end), both here. The pair is what compares with
+    # braid → concentrator; ss-local alone relays nothing without its server.
+    if command -v ss-local >/dev/null 2>&1 && command -v ss-server >/dev/null 2>&1; then
+        SS_METHOD=${BENCH_SS_METHOD:-aes-256-gcm}
+        P_SS=$(freeport) P_SL=$(freeport)
+        SS_PW="bench$RANDOM$RANDOM"
+        spawn ss-server ss-server -s "$HOST" -p "$P_SS" -k "$SS_PW" -m "$SS_METHOD"
+        PID_SS=$LAST_PID
+        spawn ss-local ss-local -s "$HOST" -p "$P_SS" -b "$HOST" -l "$P_SL" -k "$SS_PW" -m "$SS_METHOD"
+        PID_SL=$LAST_PID
+        if wait_listen "$P_SS" 10 "$PID_SS" && wait_listen "$P_SL" 10 "$PID_SL"; then
+            add_config ss "shadowsocks-libev: ss-local → ss-server ($SS_METHOD)" "socks5 $HOST $P_SL" "" "pc" \
+                "ss-local=$PID_SL ss-server=$PID_SS" "" "peer pair (local + remote, encrypted hop)" pair peer
+        else
+            SKIPPED+=("shadowsocks: ss-local/ss-server did not listen within 10 s (log: $(tail -n 3 "$WORK/ss-server.log" "$WORK/ss-local.log" 2>/dev/null | tr '\n' ' '))")
+        fi
+    else
+        SKIPPED+=("shadowsocks: ss-local / ss-server (package shadowsocks-libev) not installed")
     fi
 fi
 
@@ -309,7 +353,7 @@ done
 
 # Did a proxy die during the run?
 DIED=()
-for pair in PID_BD:braid-direct PID_BT:braid-tcp PID_BC:braid-conc PID_C:concentrator PID_M:microsocks PID_D:danted; do
+for pair in PID_BD:braid-direct PID_BT:braid-tcp PID_BC:braid-conc PID_C:concentrator PID_M:microsocks PID_D:danted PID_SL:ss-local PID_SS:ss-server; do
     v=${pair%%:*} name=${pair#*:}
     p=${!v:-}
     [[ -n "$p" ]] && ! kill -0 "$p" 2>/dev/null &&
@@ -323,6 +367,12 @@ echo "iperf3 $(iperf3 --version 2>/dev/null | head -1 | awk '{print $2}'), \`-t 
      "(median, min–max in parentheses), runs interleaved across rows. Proxied rows: iperf3 under" \
      "proxychains4 (control and data connection both proxied). Download = iperf3 \`-R\` (server sends)." \
      "CPU = user+system time of the proxy process(es), their children and reaped children, per 10⁹ bytes of payload relayed (iperf3 payload; the proxy moves each byte in and out once)."
+echo
+echo "Targets (issue 6) for the braid rows: relay ≥ 0.8× direct and ≥ 1.2× the best peer, CPU per GB ≤ 0.8× the best peer," \
+     "each direction. The best peer is taken among peers of the same kind: for braid's direct mode (one local SOCKS5" \
+     "server) microsocks and dante; for braid → concentrator (a local proxy and its remote server, each relaying every" \
+     "byte) shadowsocks' ss-local → ss-server, whose CPU is both processes together, as braid's is braid + concentrator." \
+     "ss-local alone is not comparable with braid's direct mode: it relays nothing without its server, and encrypts."
 echo
 "${LIB[@]}" loopback-table "$TSV"
 echo
@@ -338,6 +388,7 @@ if ((CONC_OK)); then
         notes+=("braid→concentrator hop: **no established MPTCP socket seen** on the concentrator port during the transfer (ss -M): the hop may have fallen back to plain TCP.")
     fi
 fi
+[[ -n "$CONC_NOTE" ]] && notes+=("$CONC_NOTE")
 for f in braid-direct braid-tcp braid-conc concentrator; do
     [[ -s "$WORK/$f.log" ]] || continue
     c=$(grep -ciE 'warn|error' "$WORK/$f.log")

@@ -2,14 +2,20 @@
 # Run all Braid benchmarks and append a dated section to bench/RESULTS.md.
 #
 #   bench/run.sh [-t SECONDS] [-r REPS] [--tb-reps N] [--tb-seconds N] [--file-mb N]
-#                [--only loopback|bonding|telemetry|udp] [--bin-dir DIR] [--no-record] [-h]
+#                [--only loopback|bonding|telemetry|udp|aggregation|ttfb|memory|connrate|failover]
+#                [--bin-dir DIR] [--no-record] [-h]
 #
 # Parts (see bench/README.md):
 #   1 loopback  relay throughput on loopback: direct, braid (direct mode, HTTP,
-#               --no-mptcp, via concentrator), microsocks, dante   [bench/loopback.sh]
+#               --no-mptcp, via concentrator), microsocks, dante, shadowsocks [bench/loopback.sh]
 #   2 bonding   bonded goodput on the namespace testbed (root)     [bench/bonding.sh]
 #   3 telemetry CPU of once-a-second subflow sampling, 5,000 conns [bench/telemetry_cost.sh]
 #   4 udp       SOCKS5 UDP, 5% random loss per path: carriers (root) [bench/udp_loss.sh]
+#   aggregation bonded goodput vs the sum of emulated path rates (root) [bench/aggregation.sh]
+#   ttfb        time to first byte over a 40 ms-RTT path, braid vs peers (root) [bench/ttfb.sh]
+#   memory      memory per idle proxied connection, 1,000 and 10,000, braid vs peers [bench/memory.sh]
+#   connrate    new proxied connections per second on loopback, braid vs peers [bench/connrate.sh]
+#   failover    longest stall when Wi-Fi goes down / silent, 4 constant-rate streams (root) [bench/failover.sh]
 #
 # Benchmarks report; they do not judge. A slow result never fails the run.
 # Exit status: 0 when every part ran or was skipped (reason printed and
@@ -23,7 +29,7 @@ RESULTS="$HERE/RESULTS.md"
 CMDLINE="bench/run.sh"
 for a in "$@"; do CMDLINE+=" $(printf '%q' "$a")"; done
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
 SECONDS_PER=5 REPS=3 TB_REPS=3 TB_SECONDS=8 FILE_MB=32 ONLY="" RECORD=1
 BIN_DIR=${BENCH_BIN_DIR:-$REPO/build/bin}
@@ -41,7 +47,7 @@ while (($#)); do
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
-case "$ONLY" in "" | loopback | bonding | telemetry | udp) ;; *) echo "--only loopback|bonding|telemetry|udp" >&2; exit 2 ;; esac
+case "$ONLY" in "" | loopback | bonding | telemetry | udp | aggregation | ttfb | memory | connrate | failover) ;; *) echo "--only loopback|bonding|telemetry|udp|aggregation|ttfb|memory|connrate|failover" >&2; exit 2 ;; esac
 for v in SECONDS_PER REPS TB_REPS TB_SECONDS FILE_MB; do
     [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "$v must be a number" >&2; exit 2; }
 done
@@ -69,7 +75,8 @@ binver="missing"
     echo "- binaries: $BIN_DIR ($binver)"
     echo "- tools: $(ver iperf3 --version | awk '{print "iperf3", $2}'), $(ver curl --version | awk '{print "curl", $2}')," \
          "$(ver danted -v | awk '{print "dante", $2}' || true), microsocks $(dpkg-query -W -f '${Version}' microsocks 2>/dev/null || echo '?')," \
-         "proxychains4 $(dpkg-query -W -f '${Version}' proxychains4 2>/dev/null || echo '?')"
+         "proxychains4 $(dpkg-query -W -f '${Version}' proxychains4 2>/dev/null || echo '?')," \
+         "shadowsocks-libev $(dpkg-query -W -f '${Version}' shadowsocks-libev 2>/dev/null || echo '?')"
     echo
 } >"$WORK/header.md"
 cat "$WORK/header.md"
@@ -123,7 +130,17 @@ run_part() {  # NAME SCRIPT TIMEOUT TITLE
 [[ -z "$ONLY" || "$ONLY" == telemetry ]] &&
     run_part telemetry telemetry_cost.sh 300 "3. Telemetry sampling cost"
 [[ -z "$ONLY" || "$ONLY" == udp ]] &&
-    run_part udp udp_loss.sh 300 "4. UDP under random loss"
+    run_part udp udp_loss.sh 420 "4. UDP under random loss"
+[[ -z "$ONLY" || "$ONLY" == aggregation ]] &&
+    run_part aggregation aggregation.sh 600 "Aggregation: bonded goodput vs the sum of the path rates"
+[[ -z "$ONLY" || "$ONLY" == ttfb ]] &&
+    run_part ttfb ttfb.sh 300 "Time to first byte over a 40 ms-RTT path"
+[[ -z "$ONLY" || "$ONLY" == memory ]] &&
+    run_part memory memory.sh 420 "Memory per idle proxied connection"
+[[ -z "$ONLY" || "$ONLY" == connrate ]] &&
+    run_part connrate connrate.sh 360 "New proxied connections per second (loopback)"
+[[ -z "$ONLY" || "$ONLY" == failover ]] &&
+    run_part failover failover.sh 420 "Failover stall (namespace testbed)"
 
 # ------------------------------------------------------------------ record
 if ((RECORD)); then
@@ -134,7 +151,7 @@ if ((RECORD)); then
         fi
         {
             cat "$WORK/header.md"
-            for p in loopback bonding telemetry udp; do
+            for p in loopback bonding telemetry udp aggregation ttfb memory connrate failover; do
                 [[ -s "$WORK/$p.md" ]] && cat "$WORK/$p.md"
             done
         } >>"$RESULTS"

@@ -10,6 +10,7 @@ measurement with no connections is the baseline in the same run.
 Usage: telemetry_cost.py BIN_DIR [N] [SECONDS]
 Prints a Markdown table; never fails on a slow result.
 """
+import json
 import os
 import resource
 import socket
@@ -92,14 +93,22 @@ def main():
     with open(os.path.join(tmp, "braid.json"), "w") as f:
         f.write('{"control": null, "manage_endpoints": false, "state_file": "", "http": null,'
                 f' "limits": {{"max_connections": {n + 100}}}}}')
-    with open(os.path.join(tmp, "concentrator.json"), "w") as f:
-        f.write(f'{{"tokens": ["t"], "mptcp_subflows": 0, "limits": {{"max_connections": {n + 100}}}}}')
+    # `init` makes the TLS key, users file and config and prints the access key.
+    key = subprocess.run([f"{bin_dir}/braid-concentrator", "init", "--dir", os.path.join(tmp, "conc"), "--host",
+                          "127.0.0.1", "--port", str(conc_port), "--user", "bench"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    conc_cfg = os.path.join(tmp, "conc", "concentrator.json")
+    with open(conc_cfg) as f:
+        cfg = json.load(f)
+    cfg.update({"mptcp_subflows": 0, "limits": {"max_connections": n + 100}})
+    with open(conc_cfg, "w") as f:
+        json.dump(cfg, f)
     env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=tmp, XDG_STATE_HOME=tmp)
-    conc = subprocess.Popen([f"{bin_dir}/braid-concentrator", "-c", os.path.join(tmp, "concentrator.json"),
+    conc = subprocess.Popen([f"{bin_dir}/braid-concentrator", "-c", conc_cfg, "--allow", "127.0.0.0/8",
                              "--listen", f"127.0.0.1:{conc_port}", "--log-level", "warn"], stderr=subprocess.DEVNULL, env=env,
                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard)))
     braid = subprocess.Popen([f"{bin_dir}/braid", "up", "-c", os.path.join(tmp, "braid.json"), "--socks",
-                              f"127.0.0.1:{socks_port}", "--concentrator", f"127.0.0.1:{conc_port}", "--token", "t",
+                              f"127.0.0.1:{socks_port}", "--access-key", key,
                               "--log-level", "warn"], stderr=subprocess.DEVNULL, env=env,
                              preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard)))
     rows = []

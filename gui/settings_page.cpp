@@ -171,9 +171,14 @@ QJsonObject SettingsPage::collect() const {
   const QString address = concentrator_->text().trimmed();
   if (address.isEmpty() && token_->text().isEmpty())
     c.insert(QStringLiteral("concentrator"), QJsonValue::Null);
-  else
-    c.insert(QStringLiteral("concentrator"),
-             QJsonObject{{QStringLiteral("address"), address}, {QStringLiteral("token"), token_->text()}});
+  else {
+    // The user name, pinned fingerprint and TLS settings (from the access
+    // key) are not on this page: keep them as the daemon sent them.
+    QJsonObject conc = loaded_.value(QStringLiteral("concentrator")).toObject();
+    conc.insert(QStringLiteral("address"), address);
+    conc.insert(QStringLiteral("token"), token_->text());
+    c.insert(QStringLiteral("concentrator"), conc);
+  }
   c.insert(QStringLiteral("socks"), listener_value(socks_));
   c.insert(QStringLiteral("http"), listener_value(http_));
   c.insert(QStringLiteral("mixed"), listener_value(mixed_));

@@ -13,7 +13,6 @@ root=$PWD
 
 scripts/setup.sh
 BIN=$root/build/bin
-TOKEN=${BRAID_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 
 wait_for_exit() {
   # $1: pid of braid. Returns when it exits, on Ctrl-C, or after BRAID_RUN_SECONDS.
@@ -33,17 +32,25 @@ testbed_mode() {
   # shellcheck source=../tests/integration/testbed.sh
   source "$root/tests/integration/testbed.sh"
   testbed_up
-  tb_spawn "$TB_CONC" concentrator "$BIN/braid-concentrator" --listen 0.0.0.0:7300 --token "$TOKEN"
+  # The concentrator's key, self-signed certificate, users file and config;
+  # init prints the access key (user, token, pinned fingerprint) a client imports.
+  local key
+  key=$("$BIN/braid-concentrator" init --dir "$TB_TMP/conc" --host "$TB_CONC_WIFI_IP" --port 7300 --user demo)
+  echo "access key: $key"
+  # The testbed's "internet" (10.31.9.2) is a private subnet, which a
+  # concentrator refuses to reach unless told.
+  tb_spawn "$TB_CONC" concentrator "$BIN/braid-concentrator" -c "$TB_TMP/conc/concentrator.json" \
+    --allow "$TB_NET_IP/32"
   local conc_pid=$TB_LAST_PID
   tb_wait_port "$TB_CONC" 7300 10 "$conc_pid"
   # The testbed's links are veths; tell braid which is which, and keep its
-  # API token and remembered state with the testbed.
+  # API token and remembered state with the testbed. Then import the key.
   cat >"$TB_TMP/braid.json" <<EOT
-{"concentrator": {"address": "$TB_CONC_WIFI_IP:7300", "token": "$TOKEN"},
- "paths": {"wifi0": {"kind": "wifi"}, "cell0": {"kind": "cellular"}},
+{"paths": {"wifi0": {"kind": "wifi"}, "cell0": {"kind": "cellular"}},
  "control": {"listen": "127.0.0.1:7310", "token_file": "$TB_TMP/api-token"},
  "state_file": "$TB_TMP/state.json"}
 EOT
+  "$BIN/braid" add-concentrator "$key" -c "$TB_TMP/braid.json"
   tb_spawn "$TB_CLI" braid "$BIN/braid" up -c "$TB_TMP/braid.json" --socks 127.0.0.1:1080 --http 127.0.0.1:8118
   local braid_pid=$TB_LAST_PID
   tb_wait_port "$TB_CLI" 1080 10 "$braid_pid"
@@ -77,7 +84,7 @@ EOT
   cat <<EOT
 
 Braid is running on a two-path testbed (wifi0 ${TB_WIFI_RATE}, cell0 ${TB_CELL_RATE}):
-  concentrator  namespace $TB_CONC, 10.31.1.1:7300 (MPTCP)
+  concentrator  namespace $TB_CONC, 10.31.1.1:7300 (MPTCP, TLS 1.3; key and users in $TB_TMP/conc)
   braid         namespace $TB_CLI, SOCKS5 127.0.0.1:1080, HTTP proxy 127.0.0.1:8118
 Point an application at it from inside the client namespace, e.g.:
   ip netns exec $TB_CLI curl --socks5-hostname 127.0.0.1:1080 http://$TB_FILES_HOST/big.bin -o /dev/null
@@ -94,10 +101,14 @@ loopback_mode() {
   echo "== loopback mode: braid and braid-concentrator on 127.0.0.1 =="
   local tmp
   tmp=$(mktemp -d /tmp/braid-run.XXXXXX)
-  "$BIN/braid-concentrator" --listen 127.0.0.1:7300 --token "$TOKEN" 2>"$tmp/concentrator.log" &
+  local key
+  key=$("$BIN/braid-concentrator" init --dir "$tmp/conc" --host 127.0.0.1 --port 7300 --user demo)
+  # Local servers are the point of this demo: let the concentrator reach loopback.
+  "$BIN/braid-concentrator" -c "$tmp/conc/concentrator.json" --listen 127.0.0.1:7300 --allow 127.0.0.0/8 \
+    2>"$tmp/concentrator.log" &
   local conc_pid=$!
-  "$BIN/braid" up --socks 127.0.0.1:1080 --http 127.0.0.1:8118 --concentrator 127.0.0.1:7300 \
-    --token "$TOKEN" 2>"$tmp/braid.log" &
+  "$BIN/braid" add-concentrator "$key" -c "$tmp/braid.json"
+  "$BIN/braid" up -c "$tmp/braid.json" --socks 127.0.0.1:1080 --http 127.0.0.1:8118 2>"$tmp/braid.log" &
   local braid_pid=$!
   trap 'kill $braid_pid $conc_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
   trap 'exit 130' INT TERM

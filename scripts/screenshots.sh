@@ -48,10 +48,10 @@ TB_PIDS+=("$!")
 braid_start_concentrator
 braid_write_config "{
   \"socks\": \"127.0.0.1:$BRAID_SOCKS_PORT\", \"http\": \"127.0.0.1:$BRAID_HTTP_PORT\",
-  \"concentrator\": {\"address\": \"$TB_CONC_WIFI_IP:$BRAID_CONC_PORT\", \"token\": \"$BRAID_TOKEN\"},
   \"control\": {\"listen\": \"127.0.0.1:7310\"},
   \"paths\": {\"wifi0\": {\"kind\": \"wifi\"}, \"cell0\": {\"kind\": \"cellular\"}}
 }"
+braid_cli add-concentrator "$BRAID_ACCESS_KEY" >/dev/null || tb_fail "braid add-concentrator failed"
 # shellcheck disable=SC2046
 tb_spawn "$TB_CLI" braid env $(braid__env) "$BRAID" up
 BRAID_CLIENT_PID=$TB_LAST_PID

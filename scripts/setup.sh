@@ -11,9 +11,11 @@ packages=(
   cmake ninja-build g++ pkg-config libuv1-dev nlohmann-json3-dev doctest-dev libcli11-dev
   libhttp-parser-dev libssl-dev
   # tests and the testbed: real clients and kernel tools
-  curl python3 python3-socks dnsmasq-base iproute2 nftables mptcpd iperf3 procps
+  curl python3 python3-socks dnsmasq-base iproute2 nftables mptcpd iperf3 procps tcpdump
+  # the fuzz targets (scripts/fuzz.sh): clang and its libFuzzer runtime
+  clang libclang-rt-14-dev
   # benchmark peers
-  microsocks dante-server proxychains4
+  microsocks dante-server proxychains4 shadowsocks-libev
   # the tray app (gui/), its tests (offscreen) and screenshots (Xvfb, a tray host)
   qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev qt6-qpa-plugins
   xvfb x11-apps x11-xserver-utils xauth imagemagick trayer fonts-dejavu-core
@@ -35,6 +37,9 @@ if ((${#missing[@]})); then
   # dante-server's package starts a daemon with a default config that fails; we
   # run our own instances in the benchmarks only.
   systemctl disable --now danted >/dev/null 2>&1 || true
+  # shadowsocks-libev's package enables an ss-server service; the benchmarks
+  # start their own.
+  systemctl disable --now shadowsocks-libev >/dev/null 2>&1 || true
 fi
 
 build_dir=${BUILD_DIR:-build}

@@ -260,20 +260,49 @@ void ClientSession::on_dialed(int status) {
     upstream_ready(Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&local)));
     return;
   }
+  const net::TlsContext* tls = hooks_ ? hooks_->concentrator_tls() : nullptr;
+  if (!tls) {
+    send_request_header();  // insecure_plaintext
+    return;
+  }
+  const auto& c = *cfg_.concentrator;
+  start_upstream_tls(std::make_unique<net::TlsEngine>(*tls, c.server_name.empty() ? c.address.host() : c.server_name));
+}
+
+void ClientSession::on_upstream_tls_ready() {
+  BRAID_LOG(debug, "[s%llu] TLS 1.3 with the concentrator established", static_cast<unsigned long long>(id()));
+  send_request_header();
+}
+
+void ClientSession::on_tls_failed(bool upstream, const std::string& why) {
+  if (upstream && (state_ == State::connecting || state_ == State::awaiting_reply)) {
+    upstream_failed(socks5::kGeneralFailure, 502,
+                    "no secure channel to the concentrator " + cfg_.concentrator->address.to_string() + ": " + why +
+                        (why.find("during the TLS handshake") != std::string::npos
+                             ? " (is it at its connection limit, or refusing this address after failed logins?)"
+                             : ""));
+    return;
+  }
+  close(why);
+}
+
+void ClientSession::send_request_header() {
   // The request header, then whatever the application already sent, in one
   // write: the concentrator accepts early data right after the header.
   wire::Request req;
   req.kind = app_ != App::socks5_udp ? wire::Kind::tcp_stream
              : datagram_             ? wire::Kind::udp_datagram
                                      : wire::Kind::udp_framed;
+  req.user = cfg_.concentrator->user;
   req.token = cfg_.concentrator->token;
   req.destination = app_ == App::socks5_udp ? Destination::ipv4_any() : target_;
   Bytes out;
   encode_request(req, out);
   if (req.kind == wire::Kind::udp_datagram) {
-    // The association's key and the downstream scheduler follow the header.
-    out.insert(out.end(), key_.begin(), key_.end());
+    // The downstream scheduler follows the header; without TLS, the
+    // association's key too (with TLS it comes from the exporter).
     out.push_back(static_cast<uint8_t>(paths::parse_scheduler(cfg_.udp.scheduler).value_or(paths::Scheduler::lowest_rtt)));
+    if (!upstream_tls()) out.insert(out.end(), key_.begin(), key_.end());
   }
   out.insert(out.end(), early_.begin(), early_.end());
   out.insert(out.end(), in_.begin(), in_.end());
@@ -310,8 +339,20 @@ void ClientSession::on_upstream_bytes() {
       association_ = association_ << 8 | static_cast<uint8_t>(up_in_[r.consumed + i]);
     r.value.bound.to_sockaddr(conc_udp_);
     r.consumed += wire::kAssociationIdLength;
+    const auto context = datagram::exporter_context(association_);
+    if (upstream_tls() && !upstream_tls()->export_key(datagram::kExporterLabel, context.data(), context.size(),
+                                                      key_.data(), key_.size())) {
+      upstream_failed(socks5::kGeneralFailure, 502, "cannot derive the datagram key from the TLS session");
+      return;
+    }
   }
   up_in_.erase(0, r.consumed);
+  if (r.value.status == wire::kBadToken) {
+    upstream_failed(wire::to_socks_reply(r.value.status), wire::to_http_status(r.value.status),
+                    "the concentrator refused user '" + cfg_.concentrator->user +
+                        "': unknown user or wrong token (revoked? ask for a new access key)");
+    return;
+  }
   if (r.value.status != wire::kOk) {
     upstream_failed(wire::to_socks_reply(r.value.status), wire::to_http_status(r.value.status),
                     "the concentrator could not reach " + target_.to_string() + ": " +

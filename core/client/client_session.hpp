@@ -40,6 +40,8 @@ class ClientHooks {
   virtual void on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) = 0;
   /// The session is closing; its final reading came just before.
   virtual void on_session_end(uint64_t session) = 0;
+  /// TLS towards the concentrator (nullptr: insecure_plaintext).
+  virtual const net::TlsContext* concentrator_tls() { return nullptr; }
 };
 
 /// A snapshot of one session for the control API.
@@ -61,6 +63,10 @@ class ClientSession final : public net::Session {
   ConnectionInfo info() const;
   /// Reads the upstream's subflows and reports them to the hooks.
   void sample();
+  /// Sends the request header (with early data) on an upstream that is
+  /// ready for it: connected and, unless insecure_plaintext, TLS-established.
+  /// A pre-warmed connection enters here after Session::adopt_upstream().
+  void send_request_header();
 
  private:
   enum class State { detect, socks_greeting, socks_auth, socks_request, http_head, connecting, awaiting_reply, relaying, udp };
@@ -73,6 +79,8 @@ class ClientSession final : public net::Session {
   void on_handshake_timeout() override;
   void on_downstream_eof_in_handshake() override;
   void on_closing() override;
+  void on_upstream_tls_ready() override;
+  void on_tls_failed(bool upstream, const std::string& why) override;
 
   bool step();  // one handshake step; false when more bytes are needed or the session ended
   bool socks_greeting();

@@ -69,7 +69,9 @@ void ClientSession::udp_associate() {
   up_frames_ = std::make_unique<net::DatagramQueue>(net::kFramedQueueBytes, limits().udp_deadline_ms);
   if (via_concentrator() && config::uses_datagram_carrier(cfg_.udp)) {
     datagram_ = true;
-    RAND_bytes(key_.data(), static_cast<int>(key_.size()));
+    // Without TLS the client makes the key and sends it (insecure_plaintext);
+    // with TLS both ends derive it once the association id is known.
+    if (cfg_.concentrator->insecure_plaintext) RAND_bytes(key_.data(), static_cast<int>(key_.size()));
   }
   if (via_concentrator()) {
     open_upstream();  // the reply to the client follows the concentrator's

@@ -33,6 +33,16 @@ Engine::~Engine() = default;
 
 bool Engine::start(std::string& error) {
   started_ms_ = uv_now(loop_);
+  if (cfg_.concentrator && !cfg_.concentrator->insecure_plaintext) {
+    net::TlsClientOptions o;
+    if (!cfg_.concentrator->fingerprint.empty()) o.pin = net::parse_fingerprint(cfg_.concentrator->fingerprint);
+    o.ca_file = cfg_.concentrator->ca_file;
+    tls_ = net::TlsContext::client(o, error);
+    if (!tls_) {
+      error = "concentrator TLS: " + error;
+      return false;
+    }
+  }
   // Probe once whether MPTCP sockets can be made, so `braid up` can say so.
   platform::StreamSocket probe;
   if (platform::open_stream_socket(AF_INET, true, probe) == 0) {

@@ -68,6 +68,7 @@ class Engine final : public ClientHooks {
   bool tcp_only(const sockaddr_storage& destination) override;
   void on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) override;
   void on_session_end(uint64_t session) override;
+  const net::TlsContext* concentrator_tls() override { return tls_.get(); }
 
  private:
   void on_accept(uv_stream_t* server, Frontend f);
@@ -90,6 +91,7 @@ class Engine final : public ClientHooks {
   std::unique_ptr<paths::PathManager> paths_;
   paths::Telemetry telemetry_;
   std::unique_ptr<control::ApiServer> api_;
+  std::unique_ptr<net::TlsContext> tls_;  ///< towards the concentrator; null without one or in plaintext
   std::string token_;
   uv_timer_t* second_ = nullptr;
   uint64_t seconds_ = 0;

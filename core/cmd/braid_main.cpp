@@ -1,6 +1,7 @@
 // braid: the client daemon and its command line.
-//   braid up        run the local SOCKS5/HTTP proxy
-//   braid version   print the version
+//   braid up                     run the local SOCKS5/HTTP proxy
+//   braid add-concentrator KEY   import an access key into the config
+//   braid version                print the version
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -15,6 +16,9 @@
 #include "config/config.hpp"
 #include "net/log.hpp"
 #include "paths/path.hpp"
+#include "tunnel/access_key.hpp"
+
+#include <nlohmann/json.hpp>
 
 #ifndef BRAID_VERSION
 #define BRAID_VERSION "0.0.0"
@@ -26,8 +30,9 @@ namespace {
 
 struct UpOptions {
   std::string config_path;
-  std::string socks, http, mixed, concentrator, token, user, password, log_level, control;
+  std::string socks, http, mixed, concentrator, token, user, password, log_level, control, access_key;
   bool no_mptcp = false;
+  bool insecure_plaintext = false;
 };
 
 // Applies a command-line listener override: "off" disables it.
@@ -45,6 +50,59 @@ bool override_listener(const std::string& value, const char* name, std::optional
   }
   slot = *d;
   return true;
+}
+
+config::Concentrator concentrator_from_key(const access::AccessKey& k) {
+  config::Concentrator c;
+  c.address = k.address;
+  c.user = k.user;
+  c.token = k.token;
+  c.fingerprint = net::fingerprint_to_string(k.fingerprint);
+  return c;
+}
+
+// Writes the key's concentrator into the config, keeping every other field
+// (and the file's other concentrator settings are replaced, not merged:
+// a new key is a new identity).
+int add_concentrator(const std::string& key_text, const std::string& config_arg) {
+  std::string error;
+  auto k = access::parse(key_text, error);
+  if (!k) {
+    std::fprintf(stderr, "braid: not a valid access key: %s\n", error.c_str());
+    return 2;
+  }
+  const std::string path = config_arg.empty() ? config::default_config_path("braid.json") : config_arg;
+  nlohmann::json root = nlohmann::json::object();
+  std::string text;
+  if (std::filesystem::exists(path)) {
+    if (!config::read_file(path, text, error)) {
+      std::fprintf(stderr, "braid: %s\n", error.c_str());
+      return 1;
+    }
+    try {
+      root = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      std::fprintf(stderr, "braid: config %s is not valid JSON (%s); fix or remove it first\n", path.c_str(), e.what());
+      return 1;
+    }
+  }
+  root["concentrator"] = {{"address", k->address.to_string()},
+                          {"user", k->user},
+                          {"token", k->token},
+                          {"fingerprint", net::fingerprint_to_string(k->fingerprint)}};
+  const std::string out = root.dump(2) + "\n";
+  if (!config::parse_client_config(out, error)) {
+    std::fprintf(stderr, "braid: config %s would not be valid: %s\n", path.c_str(), error.c_str());
+    return 1;
+  }
+  if (!config::write_file_atomic(path, out, 0600, error)) {
+    std::fprintf(stderr, "braid: %s\n", error.c_str());
+    return 1;
+  }
+  std::printf("braid: concentrator %s (user %s, pinned %s) saved in %s; restart braid up to use it\n",
+              k->address.to_string().c_str(), k->user.c_str(), net::fingerprint_to_string(k->fingerprint).c_str(),
+              path.c_str());
+  return 0;
 }
 
 int run_up(const UpOptions& o) {
@@ -66,6 +124,15 @@ int run_up(const UpOptions& o) {
   if (!override_listener(o.socks, "socks", cfg.socks_listen) || !override_listener(o.http, "http", cfg.http_listen) ||
       !override_listener(o.mixed, "mixed", cfg.mixed_listen))
     return 2;
+  if (!o.access_key.empty()) {
+    std::string why;
+    auto k = access::parse(o.access_key, why);
+    if (!k) {
+      std::fprintf(stderr, "braid: --access-key: %s\n", why.c_str());
+      return 2;
+    }
+    cfg.concentrator = concentrator_from_key(*k);
+  }
   if (!o.concentrator.empty()) {
     std::string why;
     auto d = parse_host_port(o.concentrator, &why);
@@ -73,7 +140,8 @@ int run_up(const UpOptions& o) {
       std::fprintf(stderr, "braid: --concentrator %s: %s\n", o.concentrator.c_str(), why.c_str());
       return 2;
     }
-    cfg.concentrator = config::Concentrator{*d, cfg.concentrator ? cfg.concentrator->token : std::string()};
+    if (!cfg.concentrator) cfg.concentrator = config::Concentrator{};
+    cfg.concentrator->address = *d;
   }
   if (!o.token.empty()) {
     if (!cfg.concentrator) {
@@ -81,6 +149,13 @@ int run_up(const UpOptions& o) {
       return 2;
     }
     cfg.concentrator->token = o.token;
+  }
+  if (o.insecure_plaintext) {
+    if (!cfg.concentrator) {
+      std::fprintf(stderr, "braid: --insecure-plaintext needs a concentrator\n");
+      return 2;
+    }
+    cfg.concentrator->insecure_plaintext = true;
   }
   if (!o.user.empty() || !o.password.empty()) cfg.auth = config::Credentials{o.user, o.password};
   if (o.no_mptcp) cfg.mptcp = false;
@@ -117,9 +192,18 @@ int run_up(const UpOptions& o) {
   log::write(log::Level::info, "braid %s up", BRAID_VERSION);
   for (const auto& l : engine.listening())
     log::write(log::Level::info, "listening %s on %s", client::frontend_name(l.frontend), l.address.to_string().c_str());
+  if (cfg.concentrator && cfg.concentrator->insecure_plaintext)
+    log::write(log::Level::warn,
+               "INSECURE: insecure_plaintext is set: the user name, token, destinations and all traffic to the "
+               "concentrator %s cross the network in clear. For tests only.",
+               cfg.concentrator->address.to_string().c_str());
   if (cfg.concentrator)
-    BRAID_LOG(info, "upstream: concentrator %s, one %s connection per proxied connection",
-              cfg.concentrator->address.to_string().c_str(), cfg.mptcp ? "MPTCP" : "TCP");
+    BRAID_LOG(info, "upstream: concentrator %s as user %s, %s, one %s connection per proxied connection",
+              cfg.concentrator->address.to_string().c_str(), cfg.concentrator->user.c_str(),
+              cfg.concentrator->insecure_plaintext        ? "NO TLS"
+              : !cfg.concentrator->fingerprint.empty() ? ("TLS 1.3, pinned " + cfg.concentrator->fingerprint).c_str()
+                                                       : "TLS 1.3, certificate checked against CAs",
+              cfg.mptcp ? "MPTCP" : "TCP");
   else
     BRAID_LOG(info, "upstream: direct to destinations over %s (no concentrator configured)",
               cfg.mptcp ? "MPTCP" : "TCP");
@@ -156,7 +240,10 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--http", up.http, "HTTP proxy listen address HOST:PORT, or 'off' (default 127.0.0.1:8118)");
   up_cmd->add_option("--mixed", up.mixed, "one port serving SOCKS5 and HTTP, HOST:PORT");
   up_cmd->add_option("--concentrator", up.concentrator, "concentrator HOST:PORT (default: connect directly)");
-  up_cmd->add_option("--token", up.token, "token the concentrator accepts");
+  up_cmd->add_option("--token", up.token, "token the concentrator accepts (overrides the config's)");
+  up_cmd->add_option("--access-key", up.access_key, "braid://USER:TOKEN@HOST:PORT?fp=sha256:HEX (overrides the config's concentrator)");
+  up_cmd->add_flag("--insecure-plaintext", up.insecure_plaintext,
+                   "talk to the concentrator without TLS (tests only; it must say so too)");
   up_cmd->add_option("--user", up.user, "require this username from local apps (SOCKS5 RFC 1929 / HTTP Basic)");
   up_cmd->add_option("--password", up.password, "the password that goes with --user");
   up_cmd->add_flag("--no-mptcp", up.no_mptcp, "use plain TCP upstream");
@@ -164,6 +251,10 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--log-level", up.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_subcommand("version", "Print the version")->callback([] { std::printf("braid %s\n", BRAID_VERSION); });
+  std::string key_text, key_config;
+  auto* add_cmd = app.add_subcommand("add-concentrator", "Import an access key (from braid-concentrator init / user add)");
+  add_cmd->add_option("key", key_text, "braid://USER:TOKEN@HOST:PORT?fp=sha256:HEX")->required();
+  add_cmd->add_option("-c,--config", key_config, "config file to update (default: $XDG_CONFIG_HOME/braid/braid.json)");
 
   // Verbs that talk to a running daemon.
   cmd::CliTarget target;
@@ -191,6 +282,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (up_cmd->parsed()) return run_up(up);
+  if (add_cmd->parsed()) return add_concentrator(key_text, key_config);
   if (status_cmd->parsed()) return cmd::cli_status(target);
   if (paths_cmd->parsed()) return cmd::cli_paths(target);
   if (path_cmd->parsed()) return cmd::cli_path(target, path_name, path_policy);

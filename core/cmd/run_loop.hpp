@@ -12,14 +12,18 @@
 namespace braid::cmd {
 
 /// @p stop receives a "done" callback to call once everything is closed.
-inline int run_until_signal(uv_loop_t* loop, std::function<void(std::function<void()>)> stop) {
+/// @p on_hup, when given, runs on each SIGHUP (reload) instead of stopping.
+inline int run_until_signal(uv_loop_t* loop, std::function<void(std::function<void()>)> stop,
+                            std::function<void()> on_hup = {}) {
   std::signal(SIGPIPE, SIG_IGN);
   struct Signals {
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
+    std::function<void()> on_hup;
     std::function<void(std::function<void()>)> stop;
     bool stopping = false;
   } sig;
   sig.stop = std::move(stop);
+  sig.on_hup = std::move(on_hup);
   auto on_signal = [](uv_signal_t* h, int signum) {
     auto* s = static_cast<Signals*>(h->data);
     if (s->stopping) return;
@@ -27,6 +31,7 @@ inline int run_until_signal(uv_loop_t* loop, std::function<void(std::function<vo
     BRAID_LOG(info, "received %s, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     uv_close(reinterpret_cast<uv_handle_t*>(&s->sigint), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&s->sigterm), nullptr);
+    if (s->on_hup) uv_close(reinterpret_cast<uv_handle_t*>(&s->sighup), nullptr);
     s->stop([] {});
   };
   for (auto* h : {&sig.sigint, &sig.sigterm}) {
@@ -35,6 +40,12 @@ inline int run_until_signal(uv_loop_t* loop, std::function<void(std::function<vo
   }
   uv_signal_start(&sig.sigint, on_signal, SIGINT);
   uv_signal_start(&sig.sigterm, on_signal, SIGTERM);
+  if (sig.on_hup) {
+    uv_signal_init(loop, &sig.sighup);
+    sig.sighup.data = &sig;
+    uv_signal_start(
+        &sig.sighup, [](uv_signal_t* h, int) { static_cast<Signals*>(h->data)->on_hup(); }, SIGHUP);
+  }
   uv_run(loop, UV_RUN_DEFAULT);
   return uv_loop_close(loop) == 0 ? 0 : 1;
 }

@@ -9,7 +9,8 @@
 
 namespace braid::concentrator {
 
-Server::Server(uv_loop_t* loop, config::ConcentratorConfig cfg) : loop_(loop), cfg_(std::move(cfg)) {}
+Server::Server(uv_loop_t* loop, config::ConcentratorConfig cfg)
+    : loop_(loop), cfg_(std::move(cfg)), guard_(loop_, cfg_) {}
 
 void Server::ensure_mptcp_limits() {
   if (!cfg_.mptcp || cfg_.mptcp_subflows == 0) return;
@@ -37,8 +38,32 @@ void Server::ensure_mptcp_limits() {
   BRAID_LOG(info, "MPTCP limits: raised subflows per connection from %u to %u", limits.subflows, wanted.subflows);
 }
 
+bool Server::reload_users(std::string& error) {
+  auto users = Users::load(cfg_.users_file, error);
+  if (!users) return false;
+  // Sessions hold a pointer to auth_, so the users are replaced in place;
+  // sessions already past their request keep running (revocation applies to
+  // new connections).
+  auth_.users = std::move(*users);
+  return true;
+}
+
 bool Server::start(std::string& error) {
+  if (!reload_users(error)) {
+    error = "users: " + error;
+    return false;
+  }
+  if (!cfg_.insecure_plaintext) {
+    tls_ = net::TlsContext::server(cfg_.tls_cert, cfg_.tls_key, error);
+    if (!tls_) return false;
+  }
   ensure_mptcp_limits();
+  guard_.refresh_own_addresses();
+  std::string rules;
+  for (const auto& r : cfg_.destinations.deny) rules += ", deny " + r.to_string();
+  for (const auto& r : cfg_.destinations.allow) rules += ", allow " + r.to_string();
+  BRAID_LOG(info, "destinations: refusing loopback, private, link-local, multicast and this machine's %zu addresses%s",
+            guard_.policy().own_addresses().size(), rules.c_str());
   listener_ = std::make_unique<net::Listener>(loop_);
   if (listener_->listen(cfg_.listen, cfg_.mptcp, [this](uv_stream_t* s) { on_accept(s); }, error) < 0) return false;
   std::string why;
@@ -51,8 +76,17 @@ bool Server::start(std::string& error) {
 void Server::on_accept(uv_stream_t* server) {
   const bool full = sessions_.size() >= cfg_.limits.max_connections;
   auto* s = static_cast<ServerSession*>(sessions_.accept(
-      server, [&](uint64_t id) { return std::make_unique<ServerSession>(loop_, id, cfg_, sessions_, this); }));
+      server, [&](uint64_t id) { return std::make_unique<ServerSession>(loop_, id, cfg_, sessions_, this, guard_); }));
   if (!s) return;
+  s->attach(&auth_, tls_ ? std::make_unique<net::TlsEngine>(*tls_) : nullptr);
+  // An address that failed to log in too often is closed before any TLS
+  // work is spent on it.
+  if (auth_.limiter.blocked(s->peer(), uv_now(loop_))) {
+    s->close("refused without checking: " + s->peer() + " failed to log in " +
+             std::to_string(AuthLimiter::kMaxFailures) + " times within " +
+             std::to_string(AuthLimiter::kWindowMs / 1000) + " s");
+    return;
+  }
   if (full) {
     s->refuse_busy();
     return;
@@ -131,6 +165,7 @@ void Server::stop(std::function<void()> done) {
     if (unknown_packets_) BRAID_LOG(info, "datagram port: dropped %llu packets of unknown associations",
                                     static_cast<unsigned long long>(unknown_packets_));
   }
+  BRAID_LOG(info, "%s", guard_.summary().c_str());
   sessions_.close_all("the concentrator is shutting down", std::move(done));
 }
 

@@ -11,6 +11,8 @@
 #include <uv.h>
 
 #include "concentrator/datagram_hub.hpp"
+#include "concentrator/server_session.hpp"
+#include "concentrator/guard.hpp"
 #include "config/config.hpp"
 #include "net/listener.hpp"
 #include "net/session_table.hpp"
@@ -27,11 +29,20 @@ class Server final : public DatagramHub {
   /// Returns false with @p error when it cannot listen.
   bool start(std::string& error);
   void stop(std::function<void()> done);
+  /// Reads the users file again (SIGHUP); on failure the old users stay.
+  bool reload_users(std::string& error);
+  size_t user_count() const { return auth_.users.size(); }
+  /// Connections closed unchecked because their address failed too often.
+  uint64_t refused_addresses() const { return auth_.limiter.refused(); }
+  /// The certificate's fingerprint (nullptr without TLS).
+  const net::TlsContext* tls() const { return tls_.get(); }
   Destination bound() const { return listener_ ? listener_->bound() : Destination{}; }
   bool listening_mptcp() const { return listener_ && listener_->is_mptcp(); }
   size_t session_count() const { return sessions_.size(); }
   /// Packets dropped because no association had their id.
   uint64_t unknown_packets() const { return unknown_packets_; }
+  /// The destination policy, limits and refusal counters.
+  const Guard& guard() const { return guard_; }
 
   // DatagramHub
   uint32_t register_association(ServerSession* s) override;
@@ -47,6 +58,9 @@ class Server final : public DatagramHub {
   uv_loop_t* loop_;
   config::ConcentratorConfig cfg_;
   std::unique_ptr<net::Listener> listener_;
+  std::unique_ptr<net::TlsContext> tls_;
+  Auth auth_;
+  Guard guard_;
   net::SessionTable sessions_;
   uv_udp_t* udp_ = nullptr;
   std::map<uint32_t, ServerSession*> associations_;

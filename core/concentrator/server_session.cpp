@@ -5,16 +5,45 @@
 #include <netinet/in.h>
 
 #include "net/errors.hpp"
+#include "tunnel/access_key.hpp"
 
 namespace braid::concentrator {
 
 ServerSession::ServerSession(uv_loop_t* loop, uint64_t id, const config::ConcentratorConfig& cfg,
-                             net::SessionOwner& owner, DatagramHub* hub)
-    : Session(loop, id, cfg.limits, owner), hub_(hub), cfg_(cfg) {}
+                             net::SessionOwner& owner, DatagramHub* hub, Guard& guard)
+    : Session(loop, id, cfg.limits, owner), guard_(guard), hub_(hub), cfg_(cfg) {}
 
-void ServerSession::refuse_busy() { answer_and_close(wire::kBusy, "connection limit reached (limits.max_connections)"); }
+void ServerSession::refuse_busy() {
+  if (downstream_tls()) {
+    // The answer can only travel inside TLS: finish the handshake, then
+    // answer the request with "busy" (bounded by the handshake timeout).
+    busy_ = true;
+    start();
+    return;
+  }
+  answer_and_close(wire::kBusy, "connection limit reached (limits.max_connections)");
+}
+
+void ServerSession::attach(Auth* auth, std::unique_ptr<net::TlsEngine> tls) {
+  auth_ = auth;
+  if (tls) set_downstream_tls(std::move(tls));
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  uv_tcp_getpeername(downstream(), reinterpret_cast<sockaddr*>(&ss), &len);
+  peer_ = Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss)).host();
+}
 
 void ServerSession::answer_and_close(uint8_t status, const std::string& why) {
+  switch (status) {
+    case wire::kNotAllowed: guard_.count(Guard::Refusal::destination); break;
+    case wire::kBusy: guard_.count(user_counted_ || user_.empty() ? Guard::Refusal::busy : Guard::Refusal::user_limit); break;
+    case wire::kBadToken: guard_.count(Guard::Refusal::bad_token); break;
+    case wire::kUnsupportedVersion:
+    case wire::kMalformed:
+    case wire::kAddressTypeNotSupported:
+    case wire::kKindNotSupported: guard_.count(Guard::Refusal::malformed); break;
+    default: break;
+  }
   wire::Reply reply;
   reply.status = status;
   Bytes out;
@@ -28,25 +57,37 @@ void ServerSession::on_downstream_bytes() {
     return;
   }
   if (state_ != State::request) return;  // early data waits in in_
+  if (busy_) {
+    answer_and_close(wire::kBusy, "connection limit reached (limits.max_connections)");
+    return;
+  }
   auto r = wire::decode_request(bytes_of(in_));
   if (r.status == Parse::need_more) return;
   if (r.status == Parse::error) {
     answer_and_close(r.code, "rejected a request");
     return;
   }
-  bool known = false;
-  for (const auto& t : cfg_.tokens) known |= wire::token_equal(r.value.token, t);
-  if (!known) {
-    answer_and_close(wire::kBadToken, "rejected a client with an unknown token");
+  if (!auth_ || !auth_->users.check(r.value.user, r.value.token)) {
+    // Logged by name (never the token); a name that is not a valid user
+    // name is not echoed into the log.
+    const std::string who = access::valid_user_name(r.value.user) ? "'" + r.value.user + "'" : "(not a user name)";
+    const bool known = auth_ && auth_->users.contains(r.value.user);
+    if (auth_) auth_->limiter.failed(peer_, uv_now(loop()));
+    answer_and_close(wire::kBadToken, "refused user " + who + " from " + peer_ + ": " +
+                                          (known ? "wrong token" : "no such user (unknown or revoked)"));
     return;
   }
+  user_ = r.value.user;
+  if (!admit_user()) return;
   if (r.value.kind == wire::Kind::udp_framed) {
     in_.erase(0, r.consumed);
     start_udp();
     return;
   }
   if (r.value.kind == wire::Kind::udp_datagram) {
-    if (in_.size() < r.consumed + wire::kDatagramSetupLength) return;  // the key follows the header
+    // The scheduler (and, without TLS, the key) follows the header.
+    const size_t setup = wire::kDatagramSetupLength + (downstream_tls() ? 0 : wire::kPlaintextKeyLength);
+    if (in_.size() < r.consumed + setup) return;
     start_datagram(r.consumed);
     return;
   }
@@ -61,13 +102,21 @@ void ServerSession::on_downstream_bytes() {
   BRAID_LOG(debug, "[s%llu] request for %s", static_cast<unsigned long long>(id()), target_.to_string().c_str());
   sockaddr_storage ss{};
   if (target_.to_sockaddr(ss)) {
-    dial({ss}, false);
+    std::vector<sockaddr_storage> addrs{ss};
+    if (keep_allowed(addrs)) dial(std::move(addrs), false);
     return;
   }
   resolve(target_.domain, target_.port);
 }
 
 void ServerSession::on_resolved(int status, std::vector<sockaddr_storage> addrs) {
+  if (lookup_refused_) {
+    answer_and_close(wire::kGeneralFailure, "cannot resolve " + target_.host() + ": " +
+                                                std::to_string(limits().max_dns_lookups) +
+                                                " lookups in flight already (limits.max_dns_lookups)");
+    return;
+  }
+  if (status == 0 && !keep_allowed(addrs)) return;
   if (status < 0) {
     answer_and_close(net::reply_for_error(status),
                      "cannot resolve " + target_.host() + ": " + net::describe_error(status));
@@ -101,9 +150,11 @@ constexpr size_t kMaxDatagramPeers = 4096;
 }  // namespace
 
 bool ServerSession::start_datagram(size_t header_length) {
-  std::memcpy(key_.data(), in_.data() + header_length, key_.size());
-  const auto sched = static_cast<uint8_t>(in_[header_length + key_.size()]);
-  in_.erase(0, header_length + wire::kDatagramSetupLength);
+  const auto sched = static_cast<uint8_t>(in_[header_length]);
+  // Without TLS the client sends the key in clear (insecure_plaintext only).
+  const bool plaintext_key = !downstream_tls();
+  if (plaintext_key) std::memcpy(key_.data(), in_.data() + header_length + 1, key_.size());
+  in_.erase(0, header_length + wire::kDatagramSetupLength + (plaintext_key ? wire::kPlaintextKeyLength : 0));
   if (sched > 2) {
     answer_and_close(wire::kMalformed, "unknown datagram scheduler " + std::to_string(sched));
     return false;
@@ -112,6 +163,14 @@ bool ServerSession::start_datagram(size_t header_length) {
   association_ = hub_ ? hub_->register_association(this) : 0;
   if (!association_) {
     answer_and_close(wire::kKindNotSupported, "the datagram carrier's UDP port is not open");
+    return false;
+  }
+  // With TLS both ends derive the association's key from the TLS session
+  // (RFC 8446 §7.5); it never travels.
+  const auto context = datagram::exporter_context(association_);
+  if (!plaintext_key && !downstream_tls()->export_key(datagram::kExporterLabel, context.data(), context.size(),
+                                                      key_.data(), key_.size())) {
+    answer_and_close(wire::kGeneralFailure, "cannot derive the datagram key from the TLS session");
     return false;
   }
   // Reply: the UDP port to send to (the address is the one the client reached
@@ -220,6 +279,7 @@ void ServerSession::on_udp_frames() {
     auto d = wire::decode_datagram(bytes_of(in_));
     if (d.status == Parse::need_more) return;
     if (d.status == Parse::error) {
+      guard_.count(Guard::Refusal::malformed);
       close(std::string("bad UDP frame from the client: ") + wire::status_name(d.code));
       return;
     }
@@ -255,7 +315,69 @@ void ServerSession::on_drained(bool upstream) {
   if (!upstream && state_ == State::udp) flush_frames_down();
 }
 
+bool ServerSession::admit_user() {
+  if (user_counted_) return true;
+  if (!guard_.add_user_session(user_)) {
+    answer_and_close(wire::kBusy, "user " + user_ + " already has " + std::to_string(guard_.user_sessions(user_)) +
+                                      " connections (limits.max_connections_per_user)");
+    return false;
+  }
+  user_counted_ = true;
+  return true;
+}
+
+bool ServerSession::keep_allowed(std::vector<sockaddr_storage>& addrs) {
+  // Checked after resolution, on every address: a name that resolves to
+  // 127.0.0.1 is as refused as the literal. Of several addresses only the
+  // allowed ones are tried.
+  PolicyVerdict refused;
+  std::vector<sockaddr_storage> allowed;
+  for (const auto& a : addrs) {
+    auto v = guard_.check(reinterpret_cast<const sockaddr*>(&a));
+    if (v.allowed)
+      allowed.push_back(a);
+    else if (refused.reason.empty())
+      refused = v;
+  }
+  if (allowed.empty()) {
+    std::string where = target_.to_string();
+    if (target_.type == Destination::Type::domain && !addrs.empty())
+      where += " (" + sockaddr_to_string(reinterpret_cast<const sockaddr*>(&addrs.front())) + ")";
+    answer_and_close(wire::kNotAllowed, "user " + user_ + ": destination " + where + " refused: " + refused.reason);
+    return false;
+  }
+  if (allowed.size() < addrs.size())
+    BRAID_LOG(info, "[s%llu] %s: %zu of %zu addresses refused (%s), trying the others",
+              static_cast<unsigned long long>(id()), target_.to_string().c_str(), addrs.size() - allowed.size(),
+              addrs.size(), refused.reason.c_str());
+  addrs = std::move(allowed);
+  return true;
+}
+
+std::string ServerSession::udp_refusal(const sockaddr_storage& to) const {
+  auto v = guard_.check(reinterpret_cast<const sockaddr*>(&to));
+  return v.allowed ? std::string() : v.reason;
+}
+
+bool ServerSession::lookup_may_start() {
+  if (guard_.begin_lookup()) return true;
+  lookup_refused_ = true;
+  guard_.count(Guard::Refusal::dns_limit);
+  return false;
+}
+
+void ServerSession::lookup_finished() { guard_.end_lookup(); }
+
+void ServerSession::on_tls_failed(bool upstream, const std::string& why) {
+  if (!upstream && downstream_tls() && !downstream_tls()->handshake_done())
+    guard_.count(Guard::Refusal::tls_handshake);
+  Session::on_tls_failed(upstream, why);
+}
+
 void ServerSession::on_closing() {
+  if (user_counted_) guard_.remove_user_session(user_);
+  user_counted_ = false;
+  guard_.count(Guard::Refusal::udp_destination, udp_refused_);
   if (association_) hub_->unregister_association(association_);
   if (state_ != State::udp) return;
   if (association_) {
@@ -266,11 +388,11 @@ void ServerSession::on_closing() {
               static_cast<unsigned long long>(dg_replayed_));
   }
   BRAID_LOG(info, "[s%llu] UDP association: %llu framed datagrams from the client, %llu to it; dropped %llu late, %llu "
-            "queue full, %llu unsendable",
+            "queue full, %llu unsendable, %llu not allowed",
             static_cast<unsigned long long>(id()), static_cast<unsigned long long>(udp_up_),
             static_cast<unsigned long long>(udp_down_), static_cast<unsigned long long>(down_frames_->dropped_late()),
             static_cast<unsigned long long>(down_frames_->dropped_full()),
-            static_cast<unsigned long long>(udp_send_failures_));
+            static_cast<unsigned long long>(udp_send_failures_), static_cast<unsigned long long>(udp_refused_));
 }
 
 void ServerSession::on_handshake_timeout() {
@@ -278,6 +400,7 @@ void ServerSession::on_handshake_timeout() {
     answer_and_close(wire::kTimedOut, "no connection to " + target_.to_string() + " within the handshake timeout");
     return;
   }
+  guard_.count(Guard::Refusal::handshake_timeout);
   close("no complete request within the handshake timeout");
 }
 

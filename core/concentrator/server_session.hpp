@@ -8,6 +8,9 @@
 #include <set>
 
 #include "concentrator/datagram_hub.hpp"
+#include "concentrator/auth_limiter.hpp"
+#include "concentrator/guard.hpp"
+#include "concentrator/users.hpp"
 #include "net/datagram_queue.hpp"
 #include "paths/udp_scheduler.hpp"
 #include "tunnel/datagram.hpp"
@@ -16,14 +19,30 @@
 
 namespace braid::concentrator {
 
+/// What the server shares with its sessions to authenticate them: the users
+/// (replaced in place on reload) and the failed-attempt limiter.
+struct Auth {
+  Users users;
+  AuthLimiter limiter;
+};
+
 class ServerSession final : public net::Session {
  public:
   ServerSession(uv_loop_t* loop, uint64_t id, const config::ConcentratorConfig& cfg, net::SessionOwner& owner,
-                DatagramHub* hub);
+                DatagramHub* hub, Guard& guard);
   /// A packet for this session's association arrived on the UDP port.
   void on_datagram_packet(const char* data, size_t len, const sockaddr* from);
-  /// Answers "busy" at once and closes (the connection limit is reached).
+  /// Answers "busy" (after the TLS handshake, with TLS) and closes (the
+  /// connection limit is reached).
   void refuse_busy();
+  /// Before start(): the users to check and, unless insecure_plaintext, TLS
+  /// on the client connection.
+  void attach(Auth* auth, std::unique_ptr<net::TlsEngine> tls);
+  /// The client's IP address, as text.
+  const std::string& peer() const { return peer_; }
+  /// The authenticated user ("" before the request is accepted); limits
+  /// and logs are per user.
+  const std::string& user() const { return user_; }
 
  private:
   enum class State { request, connecting, relaying, udp };
@@ -39,6 +58,23 @@ class ServerSession final : public net::Session {
   void on_handshake_timeout() override;
   void on_downstream_eof_in_handshake() override;
   void answer_and_close(uint8_t status, const std::string& why);
+
+  // Hardening (guard.hpp): per-user sessions, the destination policy, lookups.
+  /// Counts this session against user_'s limit once; false after refusing it.
+  bool admit_user();
+  /// Checks target_'s resolved addresses; false after refusing the request.
+  bool keep_allowed(std::vector<sockaddr_storage>& addrs);
+  std::string udp_refusal(const sockaddr_storage& to) const override;
+  bool lookup_may_start() override;
+  void lookup_finished() override;
+  void on_tls_failed(bool upstream, const std::string& why) override;
+  Guard& guard_;
+  Auth* auth_ = nullptr;
+  std::string peer_;    ///< the client's address, for the failed-attempt limiter and logs
+  bool busy_ = false;   ///< answer "busy" once the request arrives
+  std::string user_;
+  bool user_counted_ = false;
+  bool lookup_refused_ = false;
 
   // UDP framed carrier
   void start_udp();

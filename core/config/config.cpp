@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/tls.hpp"
+
 namespace braid::config {
 
 namespace {
@@ -85,7 +87,7 @@ std::string get_log_level(const json& v, const std::string& path) {
 void read_limits(const json& v, const std::string& path, Limits& l) {
   reject_unknown(v, path,
                  {"max_connections", "handshake_timeout_ms", "connect_timeout_ms", "idle_timeout_ms", "buffer_bytes",
-                  "udp_deadline_ms"});
+                  "udp_deadline_ms", "zero_copy"});
   if (v.contains("max_connections"))
     l.max_connections = get_u32(v["max_connections"], join(path, "max_connections"), 1, 1000000);
   if (v.contains("handshake_timeout_ms"))
@@ -98,6 +100,7 @@ void read_limits(const json& v, const std::string& path, Limits& l) {
     l.udp_deadline_ms = get_u32(v["udp_deadline_ms"], join(path, "udp_deadline_ms"), 10, 60000);
   if (v.contains("buffer_bytes"))
     l.buffer_bytes = get_u32(v["buffer_bytes"], join(path, "buffer_bytes"), 4096, 64 * 1024 * 1024);
+  if (v.contains("zero_copy")) l.zero_copy = get_bool(v["zero_copy"], join(path, "zero_copy"));
 }
 
 template <typename T, typename Fn>
@@ -105,7 +108,8 @@ std::optional<T> parse_with(const std::string& text, std::string& error, Fn&& fi
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number too large for a double.
     error = std::string("not valid JSON: ") + e.what();
     return std::nullopt;
   }
@@ -295,11 +299,22 @@ std::optional<ClientConfig> parse_client_config(const std::string& text, std::st
     }
     if (root.contains("concentrator") && !root["concentrator"].is_null()) {
       const auto& k = root["concentrator"];
-      reject_unknown(k, "concentrator", {"address", "token"});
+      reject_unknown(k, "concentrator",
+                     {"address", "user", "token", "fingerprint", "ca_file", "server_name", "insecure_plaintext"});
       if (!k.contains("address")) field_error("concentrator.address", "required (\"host:port\")");
+      if (!k.contains("user"))
+        field_error("concentrator.user", "required (the user name from the access key; braid add-concentrator KEY)");
       if (!k.contains("token")) field_error("concentrator.token", "required (the token the concentrator accepts)");
-      c.concentrator = Concentrator{get_endpoint(k["address"], "concentrator.address"),
-                                    get_string(k["token"], "concentrator.token")};
+      Concentrator conc;
+      conc.address = get_endpoint(k["address"], "concentrator.address");
+      conc.user = get_string(k["user"], "concentrator.user");
+      conc.token = get_string(k["token"], "concentrator.token");
+      if (k.contains("fingerprint")) conc.fingerprint = get_string(k["fingerprint"], "concentrator.fingerprint");
+      if (k.contains("ca_file")) conc.ca_file = get_string(k["ca_file"], "concentrator.ca_file");
+      if (k.contains("server_name")) conc.server_name = get_string(k["server_name"], "concentrator.server_name");
+      if (k.contains("insecure_plaintext"))
+        conc.insecure_plaintext = get_bool(k["insecure_plaintext"], "concentrator.insecure_plaintext");
+      c.concentrator = conc;
     }
     if (root.contains("mptcp")) c.mptcp = get_bool(root["mptcp"], "mptcp");
     if (root.contains("limits")) read_limits(root["limits"], "limits", c.limits);
@@ -308,19 +323,71 @@ std::optional<ClientConfig> parse_client_config(const std::string& text, std::st
   });
 }
 
+namespace {
+// The concentrator's own limits, taken out of a copy of "limits" before the
+// shared keys are read (the client's config does not accept them).
+void read_concentrator_limits(json& v, Limits& l) {
+  if (!v.is_object()) return;  // read_limits names the error
+  if (v.contains("max_connections_per_user"))
+    l.max_connections_per_user = get_u32(v["max_connections_per_user"], "limits.max_connections_per_user", 1, 1000000);
+  if (v.contains("max_dns_lookups"))
+    l.max_dns_lookups = get_u32(v["max_dns_lookups"], "limits.max_dns_lookups", 1, 65536);
+  v.erase("max_connections_per_user");
+  v.erase("max_dns_lookups");
+}
+
+// "destinations": {"allow": ["10.31.9.0/24"], "deny": ["any port 25"]}.
+void read_destinations(const json& v, Destinations& d) {
+  reject_unknown(v, "destinations", {"allow", "deny"});
+  for (const char* list : {"allow", "deny"}) {
+    if (!v.contains(list)) continue;
+    const std::string at = std::string("destinations.") + list;
+    const auto& a = v[list];
+    if (!a.is_array()) field_error(at, "expected an array of \"ADDR[/LEN] [port N[-M]]\" strings, got " + a.dump());
+    auto& out = std::string(list) == "allow" ? d.allow : d.deny;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string item_at = at + "[" + std::to_string(i) + "]";
+      std::string why;
+      auto rule = net::AddressRule::parse(get_string(a[i], item_at), &why);
+      if (!rule)
+        field_error(item_at, why + " (for example \"10.31.9.0/24\", \"2001:db8::/32\" or \"any port 25\")");
+      out.push_back(*rule);
+    }
+  }
+}
+}  // namespace
+
 std::optional<ConcentratorConfig> parse_concentrator_config(const std::string& text, std::string& error) {
   return parse_with<ConcentratorConfig>(text, error, [](const json& root) {
     ConcentratorConfig c = default_concentrator_config();
-    reject_unknown(root, "", {"listen", "tokens", "mptcp", "mptcp_subflows", "limits", "log_level"});
-    if (root.contains("listen")) c.listen = get_endpoint(root["listen"], "listen");
-    if (root.contains("tokens")) {
-      const auto& t = root["tokens"];
-      if (!t.is_array()) field_error("tokens", "expected an array of strings, got " + t.dump());
-      for (size_t i = 0; i < t.size(); ++i) c.tokens.push_back(get_string(t[i], "tokens[" + std::to_string(i) + "]"));
+    if (root.is_object() && root.contains("tokens"))
+      field_error("tokens", "replaced by named users: put \"users_file\" here and add users with "
+                            "`braid-concentrator user add NAME` (or start afresh with `braid-concentrator init`)");
+    reject_unknown(root, "", {"listen", "users_file", "public_address", "tls", "insecure_plaintext", "mptcp",
+                              "mptcp_subflows", "limits", "log_level", "destinations"});
+    if (root.contains("public_address")) {
+      c.public_address = get_string(root["public_address"], "public_address");
+      if (!parse_host_port(c.public_address))
+        field_error("public_address", "expected HOST:PORT (what clients connect to), got \"" + c.public_address + "\"");
     }
+    if (root.contains("listen")) c.listen = get_endpoint(root["listen"], "listen");
+    if (root.contains("users_file")) c.users_file = get_string(root["users_file"], "users_file");
+    if (root.contains("tls")) {
+      const auto& t = root["tls"];
+      reject_unknown(t, "tls", {"cert", "key"});
+      if (t.contains("cert")) c.tls_cert = get_string(t["cert"], "tls.cert");
+      if (t.contains("key")) c.tls_key = get_string(t["key"], "tls.key");
+    }
+    if (root.contains("insecure_plaintext"))
+      c.insecure_plaintext = get_bool(root["insecure_plaintext"], "insecure_plaintext");
     if (root.contains("mptcp")) c.mptcp = get_bool(root["mptcp"], "mptcp");
     if (root.contains("mptcp_subflows")) c.mptcp_subflows = get_u32(root["mptcp_subflows"], "mptcp_subflows", 0, 8);
-    if (root.contains("limits")) read_limits(root["limits"], "limits", c.limits);
+    if (root.contains("limits")) {
+      json limits = root["limits"];
+      read_concentrator_limits(limits, c.limits);
+      read_limits(limits, "limits", c.limits);
+    }
+    if (root.contains("destinations")) read_destinations(root["destinations"], c.destinations);
     if (root.contains("log_level")) c.log_level = get_log_level(root["log_level"], "log_level");
     return c;
   });
@@ -345,17 +412,45 @@ bool validate(const ClientConfig& c, std::string& error) {
     error = "auth: the username must be 1 to 255 bytes and the password at most 255 (RFC 1929)";
     return false;
   }
-  if (c.concentrator && !check_token(c.concentrator->token, "concentrator.token", error)) return false;
+  if (c.concentrator) {
+    if (c.concentrator->user.empty() || c.concentrator->user.size() > 255) {
+      error = "concentrator.user: the user name must be 1 to 255 bytes long";
+      return false;
+    }
+    if (!check_token(c.concentrator->token, "concentrator.token", error)) return false;
+    const std::string& fp = c.concentrator->fingerprint;
+    if (!fp.empty() && !net::parse_fingerprint(fp)) {
+      error = "concentrator.fingerprint: expected \"sha256:\" and 64 hex digits, got \"" + fp + "\"";
+      return false;
+    }
+  }
+  // A proxy reachable from the network without a password is an open proxy
+  // for everyone on that network.
+  const std::pair<const std::optional<Destination>*, const char*> listeners[] = {
+      {&c.socks_listen, "socks"}, {&c.http_listen, "http"}, {&c.mixed_listen, "mixed"}};
+  for (const auto& [l, name] : listeners) {
+    if (!*l || c.auth) continue;
+    sockaddr_storage ss{};
+    const bool loopback = (*l)->to_sockaddr(ss) ? is_loopback(ss) : (*l)->domain == "localhost";
+    if (loopback) continue;
+    error = std::string(name) + ": listening on " + (*l)->to_string() +
+            " (not loopback) would let other machines use this proxy without a password; set auth "
+            "(--user and --password, or \"auth\" in the config) or listen on 127.0.0.1";
+    return false;
+  }
   return true;
 }
 
 bool validate(const ConcentratorConfig& c, std::string& error) {
-  if (c.tokens.empty()) {
-    error = "tokens: at least one client token is needed, or the concentrator would be an open relay";
+  if (c.users_file.empty()) {
+    error = "users_file: required, or the concentrator would be an open relay (braid-concentrator init makes one)";
     return false;
   }
-  for (size_t i = 0; i < c.tokens.size(); ++i)
-    if (!check_token(c.tokens[i], "tokens[" + std::to_string(i) + "]", error)) return false;
+  if (!c.insecure_plaintext && (c.tls_cert.empty() || c.tls_key.empty())) {
+    error = std::string(c.tls_cert.empty() ? "tls.cert" : "tls.key") +
+            ": required (braid-concentrator init makes a key and certificate), or set insecure_plaintext for tests";
+    return false;
+  }
   return true;
 }
 
@@ -375,9 +470,17 @@ std::string to_json(const ClientConfig& c) {
   j["http"] = c.http_listen ? json(c.http_listen->to_string()) : json(nullptr);
   j["mixed"] = c.mixed_listen ? json(endpoint_text(c.mixed_listen)) : json(nullptr);
   j["auth"] = c.auth ? json{{"username", c.auth->username}, {"password", c.auth->password}} : json(nullptr);
-  j["concentrator"] = c.concentrator
-                          ? json{{"address", c.concentrator->address.to_string()}, {"token", c.concentrator->token}}
-                          : json(nullptr);
+  j["concentrator"] = json(nullptr);
+  if (c.concentrator) {
+    json k = {{"address", c.concentrator->address.to_string()},
+              {"user", c.concentrator->user},
+              {"token", c.concentrator->token}};
+    if (!c.concentrator->fingerprint.empty()) k["fingerprint"] = c.concentrator->fingerprint;
+    if (!c.concentrator->ca_file.empty()) k["ca_file"] = c.concentrator->ca_file;
+    if (!c.concentrator->server_name.empty()) k["server_name"] = c.concentrator->server_name;
+    if (c.concentrator->insecure_plaintext) k["insecure_plaintext"] = true;
+    j["concentrator"] = k;
+  }
   j["mptcp"] = c.mptcp;
   j["log_level"] = c.log_level;
   j["limits"] = {{"max_connections", c.limits.max_connections},
@@ -385,7 +488,8 @@ std::string to_json(const ClientConfig& c) {
                  {"connect_timeout_ms", c.limits.connect_timeout_ms},
                  {"idle_timeout_ms", c.limits.idle_timeout_ms},
                  {"buffer_bytes", c.limits.buffer_bytes},
-                 {"udp_deadline_ms", c.limits.udp_deadline_ms}};
+                 {"udp_deadline_ms", c.limits.udp_deadline_ms},
+                 {"zero_copy", c.limits.zero_copy}};
   j["control"] = c.control ? json{{"listen", c.control->listen.to_string()}, {"token_file", c.control->token_file}}
                            : json(nullptr);
   json paths = json::object();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/address.hpp"
+#include "net/cidr.hpp"
 
 namespace braid::config {
 
@@ -21,6 +22,18 @@ struct Limits {
   uint32_t idle_timeout_ms = 300000;      ///< no bytes either way
   uint32_t buffer_bytes = 256 * 1024;     ///< per direction, before reading pauses
   uint32_t udp_deadline_ms = 200;         ///< a framed datagram queued longer is dropped
+  // Concentrator only (the client's config does not accept them):
+  uint32_t max_connections_per_user = 1024;  ///< one user's sessions at once; more are refused
+  uint32_t max_dns_lookups = 128;            ///< name lookups in flight; more are refused
+  bool zero_copy = true;                  ///< relay plain streams with splice(2)
+};
+
+/// Which destinations the concentrator connects to (docs/PROTOCOL.md,
+/// "Destination policy"): deny wins, then allow, then the built-in refusals
+/// of loopback, private, link-local, multicast and its own addresses.
+struct Destinations {
+  std::vector<net::AddressRule> allow;
+  std::vector<net::AddressRule> deny;
 };
 
 struct Credentials {
@@ -28,9 +41,18 @@ struct Credentials {
   std::string password;
 };
 
+/// Where the concentrator is and how to prove who we are and who it is
+/// (usually imported from an access key: `braid add-concentrator KEY`).
 struct Concentrator {
   Destination address;  ///< host:port, a name is resolved at connect time
+  std::string user;
   std::string token;
+  /// "sha256:HEX" of the concentrator's public key (SPKI): pinned, no CA
+  /// needed. Empty: verify the certificate with CAs and the server name.
+  std::string fingerprint;
+  std::string ca_file;      ///< without a fingerprint: CA bundle (PEM); "" = the system's CAs
+  std::string server_name;  ///< without a fingerprint: the name to verify; "" = the address's host
+  bool insecure_plaintext = false;  ///< no TLS: user, token and traffic in clear (tests only)
 };
 
 /// The control API of the client daemon.
@@ -95,9 +117,13 @@ struct ClientConfig {
 /// The server (`braid-concentrator`).
 struct ConcentratorConfig {
   Destination listen;
-  std::vector<std::string> tokens;  ///< accepted client tokens
+  std::string users_file;           ///< users and their token hashes (concentrator/users.hpp)
+  std::string public_address;       ///< HOST:PORT clients reach, for the access keys `user add` prints
+  std::string tls_cert, tls_key;    ///< PEM files of the TLS certificate (chain) and its key
+  bool insecure_plaintext = false;  ///< no TLS at all (tests only; logged loudly)
   bool mptcp = true;
   uint32_t mptcp_subflows = 8;      ///< path-manager subflow limit to ensure, 0 leaves it alone
+  Destinations destinations;        ///< allow/deny lists over the built-in refusals
   Limits limits;
   std::string log_level = "info";
 };

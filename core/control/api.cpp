@@ -94,7 +94,7 @@ json connections_json(client::Engine& e) {
 bool body_object(const Request& req, json& out, Response& err) {
   try {
     out = json::parse(req.body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
     err = error_response(400, std::string("the body is not valid JSON: ") + e.what());
     return false;
   }

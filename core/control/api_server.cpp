@@ -64,8 +64,48 @@ std::string Request::param(const std::string& name, const std::string& fallback)
 Response error_response(int status, const std::string& message) {
   Response r;
   r.status = status;
-  r.body = nlohmann::json{{"error", message}}.dump();
+  // Messages quote what the client sent (a path, a name), which need not be
+  // UTF-8: replace bad bytes rather than throw from dump().
+  r.body = nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
+}
+
+ParsedRequest parse_request(std::string_view in, size_t max_head, size_t max_body) {
+  ParsedRequest out;
+  auto head = http::parse_head(bytes_of(in.data(), in.size()), max_head);
+  if (head.status == Parse::need_more) return out;
+  if (head.status == Parse::error) {
+    out.status = Parse::error;
+    out.error = error_response(head.http_status, head.error);
+    return out;
+  }
+  size_t length = 0;
+  if (const auto* cl = head.head.find("content-length")) length = std::strtoull(cl->c_str(), nullptr, 10);
+  if (length > max_body) {
+    out.status = Parse::error;
+    out.error = error_response(413, "request body larger than " + std::to_string(max_body) + " bytes");
+    return out;
+  }
+  if (in.size() < head.consumed + length) return out;
+  Request& req = out.request;
+  req.method = head.head.method;
+  const auto& target = head.head.target;
+  const auto q = target.find('?');
+  req.path = target.substr(0, q);
+  if (q != std::string::npos) req.query = target.substr(q + 1);
+  for (const auto& h : head.head.headers) req.headers[lower(h.name)] = h.value;
+  req.body = std::string(in.substr(head.consumed, length));
+  out.status = Parse::done;
+  return out;
+}
+
+bool bearer_matches(const std::string& got, const std::string& token) {
+  // Compare without an early exit.
+  const std::string expected = "Bearer " + token;
+  unsigned char diff = got.size() != expected.size();
+  for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i)
+    diff |= static_cast<unsigned char>(got[i] ^ expected[i]);
+  return diff == 0;
 }
 
 ApiServer::ApiServer(uv_loop_t* loop, std::string token, Handler handler)
@@ -139,35 +179,16 @@ void ApiServer::on_conn_bytes(Conn* c) {
     c->in.clear();
     return;
   }
-  auto head = http::parse_head(bytes_of(c->in), kMaxHead);
-  if (head.status == Parse::need_more) return;
-  if (head.status == Parse::error) {
-    respond(c, error_response(head.http_status, head.error));
+  auto parsed = parse_request(c->in, kMaxHead, kMaxBody);
+  if (parsed.status == Parse::need_more) return;
+  if (parsed.status == Parse::error) {
+    respond(c, parsed.error);
     return;
   }
-  size_t length = 0;
-  if (const auto* cl = head.head.find("content-length")) length = std::strtoull(cl->c_str(), nullptr, 10);
-  if (length > kMaxBody) {
-    respond(c, error_response(413, "request body larger than 1 MiB"));
-    return;
-  }
-  if (c->in.size() < head.consumed + length) return;
-  Request req;
-  req.method = head.head.method;
-  const auto& target = head.head.target;
-  const auto q = target.find('?');
-  req.path = target.substr(0, q);
-  if (q != std::string::npos) req.query = target.substr(q + 1);
-  for (const auto& h : head.head.headers) req.headers[lower(h.name)] = h.value;
-  req.body = c->in.substr(head.consumed, length);
+  Request& req = parsed.request;
   c->in.clear();
-  // Every request carries the token; compare without an early exit.
-  const std::string expected = "Bearer " + token_;
-  const auto& got = req.headers["authorization"];
-  unsigned char diff = got.size() != expected.size();
-  for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i)
-    diff |= static_cast<unsigned char>(got[i] ^ expected[i]);
-  if (diff) {
+  // Every request carries the token.
+  if (!bearer_matches(req.headers["authorization"], token_)) {
     respond(c, error_response(401, "missing or wrong bearer token (Authorization: Bearer <the token in the "
                                    "daemon's api-token file>)"));
     return;

@@ -7,10 +7,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include <uv.h>
 
 #include "net/address.hpp"
+#include "net/bytes.hpp"
 
 namespace braid::control {
 
@@ -33,6 +35,21 @@ struct Response {
 
 /// A JSON error body {"error": message}.
 Response error_response(int status, const std::string& message);
+
+/// One request read from the start of a connection's bytes.
+struct ParsedRequest {
+  Parse status = Parse::need_more;  ///< need_more, done (request), or error (error)
+  Request request;
+  Response error;
+};
+
+/// Parses a request head and its Content-Length body (at most @p max_head
+/// and @p max_body bytes). Pure: the server and the fuzzers drive it alike.
+ParsedRequest parse_request(std::string_view in, size_t max_head, size_t max_body);
+
+/// True when @p authorization is "Bearer " + @p token; constant time in the
+/// token's contents.
+bool bearer_matches(const std::string& authorization, const std::string& token);
 
 class ApiServer {
  public:

@@ -71,6 +71,8 @@ void Session::close_handle(uv_handle_t* h) {
       delete reinterpret_cast<uv_tcp_t*>(handle);
     else if (handle->type == UV_UDP)
       delete reinterpret_cast<uv_udp_t*>(handle);
+    else if (handle->type == UV_POLL)
+      delete reinterpret_cast<uv_poll_t*>(handle);
     else
       delete reinterpret_cast<uv_timer_t*>(handle);
     --s->refs_;
@@ -100,6 +102,7 @@ void Session::close(const std::string& reason) {
             reason.c_str(), static_cast<unsigned long long>(bytes_up_), static_cast<unsigned long long>(bytes_down_));
   on_closing();
   if (dns_) uv_cancel(reinterpret_cast<uv_req_t*>(&dns_->req));
+  stop_splice();  // its watchers go before the sockets they watch
   close_handle(reinterpret_cast<uv_handle_t*>(down_));
   close_handle(reinterpret_cast<uv_handle_t*>(up_));
   close_handle(reinterpret_cast<uv_handle_t*>(attempt_));
@@ -158,23 +161,98 @@ void Session::on_read(Side side, ssize_t nread, const uv_buf_t* buf) {
     std::free(buf->base);
     if (closing_ || nread == 0) return;
     if (nread == UV_EOF) {
+      if (TlsEngine* t = tls_[static_cast<int>(side)].get()) {
+        if (t->peer_closed()) return;  // the clean end (close_notify) was passed on already
+        if (!t->handshake_done()) {
+          on_tls_failed(side == Side::up, std::string(side == Side::down ? "the client" : "upstream") +
+                                              " closed the connection during the TLS handshake");
+          return;
+        }
+        // Mid-stream, a TCP FIN without close_notify may be an attacker
+        // cutting the stream short (RFC 8446 §6.1): not a clean end.
+        if (relaying_) {
+          on_tls_failed(side == Side::up, std::string(side == Side::down ? "the client" : "upstream") +
+                                              " ended the TLS stream without close_notify (truncated)");
+          return;
+        }
+      }
       on_eof(side);
     } else {
-      close(std::string(side == Side::down ? "client" : "upstream") + " connection failed: " +
-            describe_error(static_cast<int>(nread)));
+      const std::string why = std::string(side == Side::down ? "client" : "upstream") +
+                              " connection failed: " + describe_error(static_cast<int>(nread));
+      // A peer that refuses us at accept resets the connection: during the
+      // TLS handshake that is the channel failing, which the protocol on top
+      // may want to answer.
+      TlsEngine* t = tls_[static_cast<int>(side)].get();
+      if (t && !t->handshake_done()) {
+        on_tls_failed(side == Side::up, why + " during the TLS handshake");
+        return;
+      }
+      close(why);
     }
     return;
   }
   last_activity_ = uv_now(loop_);
-  const size_t n = static_cast<size_t>(nread);
+  if (tls_[static_cast<int>(side)]) {
+    on_ciphertext(side, buf->base, static_cast<size_t>(nread));
+    return;
+  }
+  on_bytes(side, buf->base, static_cast<size_t>(nread));
+}
+
+void Session::on_ciphertext(Side side, char* owned, size_t n) {
+  TlsEngine& t = *tls_[static_cast<int>(side)];
+  const bool was_done = t.handshake_done();
+  const bool ok = t.feed(owned, n);
+  std::free(owned);
+  flush_tls(side, false);  // handshake messages, or the alert that explains a failure
+  if (closing_) return;
+  if (!ok) {
+    on_tls_failed(side == Side::up, std::string(side == Side::down ? "client" : "upstream") + ": " + t.error());
+    return;
+  }
+  if (!was_done && t.handshake_done() && side == Side::up) {
+    on_upstream_tls_ready();
+    if (closing_) return;
+  }
+  if (!t.plaintext().empty()) {
+    std::string& plain = t.plaintext();
+    const size_t len = plain.size();
+    char* copy = static_cast<char*>(std::malloc(len));
+    std::memcpy(copy, plain.data(), len);
+    plain.clear();
+    on_bytes(side, copy, len);
+    if (closing_) return;
+  }
+  // A final answer being written (finish_down) closes the session itself
+  // once written; the peer's end must not cut it short.
+  if (finishing_) return;
+  const bool eof_seen = side == Side::down ? down_eof_ : up_eof_;
+  if (t.peer_closed() && !eof_seen) on_eof(side);
+}
+
+void Session::flush_tls(Side side, bool close_after) {
+  std::string& out = tls_[static_cast<int>(side)]->ciphertext();
+  if (out.empty()) {
+    if (close_after) close("answered and closed");
+    return;
+  }
+  char* copy = static_cast<char*>(std::malloc(out.size()));
+  std::memcpy(copy, out.data(), out.size());
+  const size_t len = out.size();
+  out.clear();
+  write_raw(side, copy, len, close_after);
+}
+
+void Session::on_bytes(Side side, char* owned, size_t n) {
   if (finishing_) {
-    std::free(buf->base);
+    std::free(owned);
     return;
   }
   if (!relaying_) {
     if (side == Side::down) {
-      in_.append(buf->base, n);
-      std::free(buf->base);
+      in_.append(owned, n);
+      std::free(owned);
       // Bytes that arrive before the relay starts are held, but only up to
       // the buffer limit; past it the client waits (TCP backpressure).
       if (!manual_ && in_.size() >= limits_.buffer_bytes) {
@@ -183,15 +261,15 @@ void Session::on_read(Side side, ssize_t nread, const uv_buf_t* buf) {
       }
       on_downstream_bytes();
     } else {
-      up_in_.append(buf->base, n);
-      std::free(buf->base);
+      up_in_.append(owned, n);
+      std::free(owned);
       on_upstream_bytes();
     }
     return;
   }
   if (side == Side::up && hold_upstream_) {
-    up_in_.append(buf->base, n);
-    std::free(buf->base);
+    up_in_.append(owned, n);
+    std::free(owned);
     on_upstream_bytes();
     return;
   }
@@ -199,7 +277,7 @@ void Session::on_read(Side side, ssize_t nread, const uv_buf_t* buf) {
   (side == Side::down ? bytes_up_ : bytes_down_) += n;
   if ((before / kSampleEvery) != ((bytes_up_ + bytes_down_) / kSampleEvery)) sample_upstream_subflows();
   const Side to = side == Side::down ? Side::up : Side::down;
-  write(to, buf->base, n, false);
+  write(to, owned, n, false);
   if (closing_) return;
   uv_tcp_t* target = to == Side::down ? down_ : up_;
   if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(target)) > limits_.buffer_bytes) {
@@ -215,6 +293,24 @@ void Session::write(Side side, char* owned, size_t len, bool close_after) {
     std::free(owned);
     return;
   }
+  if (TlsEngine* t = tls_[static_cast<int>(side)].get()) {
+    const bool ok = t->write(owned, len);
+    std::free(owned);
+    // A final answer ends the TLS stream cleanly before the socket closes.
+    if (close_after) t->close_notify();
+    if (!ok) {
+      flush_tls(side, false);
+      on_tls_failed(side == Side::up, t->error());
+      return;
+    }
+    flush_tls(side, close_after);
+    return;
+  }
+  write_raw(side, owned, len, close_after);
+}
+
+void Session::write_raw(Side side, char* owned, size_t len, bool close_after) {
+  uv_tcp_t* h = side == Side::down ? down_ : up_;
   auto* req = new WriteReq{{}, this, side, owned, close_after};
   uv_buf_t b = uv_buf_init(owned, static_cast<unsigned>(len));
   int rc = uv_write(&req->req, reinterpret_cast<uv_stream_t*>(h), &b, 1, [](uv_write_t* w, int status) {
@@ -249,6 +345,7 @@ void Session::on_write_done(Side side, int, bool close_after) {
     on_drained(side == Side::up);
     return;
   }
+  if (splicing_) return;  // a write from before the switch
   uv_tcp_t* target = side == Side::down ? down_ : up_;
   bool& paused = side == Side::down ? up_paused_ : down_paused_;
   const bool source_eof = side == Side::down ? up_eof_ : down_eof_;
@@ -257,6 +354,7 @@ void Session::on_write_done(Side side, int, bool close_after) {
     paused = false;
     uv_read_start(reinterpret_cast<uv_stream_t*>(side == Side::down ? up_ : down_), alloc_cb, read_cb);
   }
+  maybe_start_splice();
 }
 
 void Session::send_down(const void* data, size_t len) {
@@ -310,7 +408,18 @@ void Session::on_eof(Side from) {
   }
   // Half-close (STYLE.md rule 4): EOF from one side becomes a shutdown of the
   // other side's write direction, after everything queued has been written.
-  uv_tcp_t* other = from == Side::down ? up_ : down_;
+  shutdown_side(from == Side::down ? Side::up : Side::down);
+}
+
+void Session::shutdown_side(Side side) {
+  uv_tcp_t* other = side == Side::up ? up_ : down_;
+  if (TlsEngine* t = tls_[static_cast<int>(side)].get()) {
+    // TLS 1.3 closes one direction with close_notify (RFC 8446 §6.1); the
+    // TCP FIN follows it.
+    t->close_notify();
+    flush_tls(side, false);
+    if (closing_) return;
+  }
   auto* req = new uv_shutdown_t;
   req->data = this;
   int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(other), [](uv_shutdown_t* r, int status) {
@@ -335,6 +444,10 @@ void Session::maybe_finish_relay() {
 }
 
 void Session::resolve(const std::string& host, uint16_t port) {
+  if (!lookup_may_start()) {
+    on_resolved(UV_EBUSY, {});
+    return;
+  }
   auto* r = new DnsReq{{}, this};
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -349,6 +462,7 @@ void Session::resolve(const std::string& host, uint16_t port) {
         delete d;
         s->dns_ = nullptr;
         --s->refs_;
+        s->lookup_finished();
         std::vector<sockaddr_storage> addrs;
         for (addrinfo* ai = res; ai && status == 0; ai = ai->ai_next) {
           if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
@@ -368,6 +482,7 @@ void Session::resolve(const std::string& host, uint16_t port) {
       host.c_str(), service.c_str(), &hints);
   if (rc < 0) {
     delete r;
+    lookup_finished();
     on_resolved(rc, {});
     return;
   }
@@ -488,6 +603,28 @@ void Session::read_upstream() {
   if (rc < 0 && rc != UV_EALREADY) close("cannot read from upstream: " + describe_error(rc));
 }
 
+void Session::start_upstream_tls(std::unique_ptr<TlsEngine> tls) {
+  if (closing_ || !up_) return;
+  tls_[1] = std::move(tls);
+  const bool ok = tls_[1]->start();  // the ClientHello
+  flush_tls(Side::up, false);
+  if (closing_) return;
+  if (!ok) {
+    on_tls_failed(true, "upstream: " + tls_[1]->error());
+    return;
+  }
+  read_upstream();
+}
+
+void Session::adopt_upstream(uv_tcp_t* connected, std::unique_ptr<TlsEngine> tls, bool mptcp, int mptcp_error) {
+  up_ = connected;
+  up_->data = this;
+  ++refs_;  // released by its close callback, like a handle from new_tcp()
+  up_mptcp_ = mptcp;
+  up_mptcp_error_ = mptcp_error;
+  tls_[1] = std::move(tls);
+}
+
 void Session::start_relay() {
   if (closing_) return;
   relaying_ = true;
@@ -503,7 +640,11 @@ void Session::start_relay() {
   }
   down_paused_ = false;
   int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(down_), alloc_cb, read_cb);
-  if (rc < 0 && rc != UV_EALREADY) close("cannot read from the client: " + describe_error(rc));
+  if (rc < 0 && rc != UV_EALREADY) {
+    close("cannot read from the client: " + describe_error(rc));
+    return;
+  }
+  maybe_start_splice();
 }
 
 void Session::arm_timer(uint64_t ms) {

@@ -19,6 +19,7 @@
 
 #include "config/config.hpp"
 #include "net/log.hpp"
+#include "net/tls.hpp"
 #include "braid/platform.hpp"
 
 namespace braid::net {
@@ -63,6 +64,10 @@ class Session {
   virtual void on_handshake_timeout() { close("handshake timed out"); }
   /// Called once from close(), before handles are closed.
   virtual void on_closing() {}
+  /// The upstream's TLS handshake completed (start_upstream_tls()).
+  virtual void on_upstream_tls_ready() {}
+  /// A TLS side failed (handshake, bad record, truncation); the default closes.
+  virtual void on_tls_failed(bool /*upstream*/, const std::string& why) { close(why); }
   /// Downstream sent EOF during the handshake.
   virtual void on_downstream_eof_in_handshake() { close("client closed during the handshake"); }
 
@@ -78,6 +83,21 @@ class Session {
   void dial(std::vector<sockaddr_storage> addrs, bool mptcp);
   /// Reads upstream in the handshake phase (for a reply that precedes the stream).
   void read_upstream();
+
+  // --- TLS on one side (net/tls.hpp) ---
+  // A side with TLS carries ciphertext on its socket; the hooks, in_/up_in_
+  // and the relay see plaintext. Sides without TLS keep the copy-free relay.
+  /// Puts TLS on the downstream; call before start().
+  void set_downstream_tls(std::unique_ptr<TlsEngine> tls) { tls_[0] = std::move(tls); }
+  /// After dial(): runs the client handshake on the upstream and reads it;
+  /// on_upstream_tls_ready() follows, or on_tls_failed().
+  void start_upstream_tls(std::unique_ptr<TlsEngine> tls);
+  /// Takes over a connected upstream whose TLS handshake is already done
+  /// (a pre-warmed connection): the session may write its request at once.
+  /// The handle must belong to this loop; the session closes it.
+  void adopt_upstream(uv_tcp_t* connected, std::unique_ptr<TlsEngine> tls, bool mptcp, int mptcp_error);
+  TlsEngine* upstream_tls() const { return tls_[1].get(); }
+  TlsEngine* downstream_tls() const { return tls_[0].get(); }
   /// Switches to relaying both ways; bytes already in in_ / up_in_ must have
   /// been forwarded by the caller.
   void start_relay();
@@ -108,11 +128,26 @@ class Session {
   /// A datagram arrived on one of the egress sockets from @p from.
   virtual void on_udp_reply(const sockaddr* /*from*/, const char* /*data*/, size_t /*len*/) {}
   uint64_t udp_send_failures_ = 0;
+  /// Why datagrams may not go to @p to (the concentrator's destination
+  /// policy), or "" when they may. Asked for every resolved address, so it
+  /// must have no side effects.
+  virtual std::string udp_refusal(const sockaddr_storage& /*to*/) const { return {}; }
+  uint64_t udp_refused_ = 0;  ///< datagrams dropped because of udp_refusal()
+
+  // --- name lookups (TCP and UDP) ---
+  /// Asked before each lookup; false refuses it: resolve() then reports
+  /// UV_EBUSY and the datagrams waiting for that name are dropped.
+  virtual bool lookup_may_start() { return true; }
+  /// Once per lookup that lookup_may_start() allowed, when libuv hands it
+  /// back, even after close().
+  virtual void lookup_finished() {}
 
   uv_tcp_t* upstream() const { return up_; }
   bool upstream_is_mptcp() const { return up_mptcp_; }
   int upstream_mptcp_error() const { return up_mptcp_error_; }
   bool relaying() const { return relaying_; }
+  /// Either side runs TLS (the zero-copy relay cannot carry it).
+  bool has_tls() const { return tls_[0] || tls_[1]; }
   uv_loop_t* loop() const { return loop_; }
   const config::Limits& limits() const { return limits_; }
   /// Local address of @p h as a socket address (zeros on failure).
@@ -147,7 +182,12 @@ class Session {
   void close_handle(uv_handle_t* h);
   void release();
   void write(Side side, char* owned, size_t len, bool close_after);
+  void write_raw(Side side, char* owned, size_t len, bool close_after);
   void on_read(Side side, ssize_t nread, const uv_buf_t* buf);
+  void on_bytes(Side side, char* owned, size_t n);
+  void on_ciphertext(Side side, char* owned, size_t n);
+  void flush_tls(Side side, bool close_after);
+  void shutdown_side(Side side);
   void on_write_done(Side side, int status, bool close_after);
   void on_eof(Side from);
   void try_dial_next();
@@ -159,6 +199,7 @@ class Session {
   static void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf);
   static void read_cb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
 
+  std::unique_ptr<TlsEngine> tls_[2];  ///< [0] downstream, [1] upstream; null = plain
   uv_loop_t* loop_;
   uint64_t id_;
   config::Limits limits_;
@@ -190,6 +231,20 @@ class Session {
   UdpEgress* egress_ = nullptr;
   bool udp_send_resolved(const sockaddr_storage& to, const char* data, size_t len);
   void resolve_for_udp(const std::string& name);
+  // --- zero-copy relay (session_splice.cpp) ---
+  // Once relaying with nothing queued, a plain byte stream moves with
+  // splice(2) through a pipe per direction, never entering user space.
+  struct Pump;
+  bool splicing_ = false;
+  Pump* pumps_ = nullptr;             ///< [0] downstream → upstream, [1] upstream → downstream
+  uv_poll_t* polls_[2] = {};          ///< [0] the downstream socket, [1] the upstream socket
+  uv_timer_t* splice_timer_ = nullptr;  ///< switches on the next loop turn
+  /// Asks for the switch to the zero-copy relay when it is possible.
+  void maybe_start_splice();
+  void start_splice();
+  void splice_run(int dir);
+  void splice_watch();
+  void stop_splice();
   bool down_paused_ = false;  ///< downstream reading paused for backpressure
   bool up_paused_ = false;
   bool down_eof_ = false;     ///< downstream sent EOF

@@ -70,24 +70,33 @@ void Session::resolve_for_udp(const std::string& name) {
     uv_getaddrinfo_t req;
     Session* s;
   };
-  auto* r = new Req{{}, this};
+  Req* r = lookup_may_start() ? new Req{{}, this} : nullptr;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
   hints.ai_flags = AI_ADDRCONFIG;
-  int rc = uv_getaddrinfo(
+  int rc = !r ? UV_EBUSY : uv_getaddrinfo(
       loop_, &r->req,
       [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
         auto* rq = reinterpret_cast<Req*>(req);
         Session* s = rq->s;
         delete rq;
         --s->refs_;
+        s->lookup_finished();
         sockaddr_storage found{};
-        bool ok = false;
-        for (addrinfo* ai = res; ai && status == 0 && !ok; ai = ai->ai_next) {
+        bool ok = false, allowed = false;
+        for (addrinfo* ai = res; ai && status == 0 && !allowed; ai = ai->ai_next) {
           if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-          std::memcpy(&found, ai->ai_addr, ai->ai_addrlen);
-          ok = true;
+          sockaddr_storage ss{};
+          std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+          // The first address the destination policy allows, else the first
+          // (refused when sent, and counted there).
+          const bool this_allowed = s->udp_refusal(ss).empty();
+          if (!ok || this_allowed) {
+            found = ss;
+            ok = true;
+            allowed = this_allowed;
+          }
         }
         uv_freeaddrinfo(res);
         if (s->closing_) {
@@ -123,7 +132,10 @@ void Session::resolve_for_udp(const std::string& name) {
       },
       name.c_str(), nullptr, &hints);
   if (rc < 0) {
-    delete r;
+    if (r) {
+      delete r;
+      lookup_finished();
+    }
     egress_->resolving.clear();
     // Drop what waited for this name; it cannot be resolved.
     std::deque<UdpEgress::Waiting> rest;
@@ -137,6 +149,13 @@ void Session::resolve_for_udp(const std::string& name) {
 }
 
 bool Session::udp_send_resolved(const sockaddr_storage& to, const char* data, size_t len) {
+  if (const std::string why = udp_refusal(to); !why.empty()) {
+    if (udp_refused_++ == 0)
+      BRAID_LOG(info, "[s%llu] UDP to %s refused: not allowed, %s (further refusals are counted)",
+                static_cast<unsigned long long>(id_), sockaddr_to_string(reinterpret_cast<const sockaddr*>(&to)).c_str(),
+                why.c_str());
+    return false;
+  }
   uv_udp_t*& sock = to.ss_family == AF_INET6 ? egress_->v6 : egress_->v4;
   if (!sock) {
     sock = new_udp();

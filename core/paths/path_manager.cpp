@@ -77,7 +77,9 @@ void PathManager::stop() {
       if (key_of(e.address) == key) platform::delete_mptcp_endpoint(e.id);
   }
   for (const auto& [key, original] : originals_) {
-    auto it = std::find_if(now.begin(), now.end(), [&](const auto& e) { return key_of(e.address) == key; });
+    // A named copy: clang before 16 cannot capture a structured binding.
+    const auto& wanted = key;
+    auto it = std::find_if(now.begin(), now.end(), [&](const auto& e) { return key_of(e.address) == wanted; });
     if (it == now.end()) {
       platform::add_mptcp_endpoint(original);
     } else if ((it->flags & platform::kEndpointBackup) != (original.flags & platform::kEndpointBackup)) {

@@ -2,9 +2,7 @@
 
 #include <cstring>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 namespace braid::datagram {
 
@@ -20,14 +18,68 @@ uint64_t get_be(ByteSpan in, size_t at, int bytes) {
   return v;
 }
 
-std::array<uint8_t, 32> mac(const Key& key, const uint8_t* data, size_t len) {
-  std::array<uint8_t, 32> out{};
-  unsigned int n = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data, len, out.data(), &n);
-  return out;
+// AES-256-GCM nonce: DIR (1) PATH (1) 00 00 SEQ (8). A sender never reuses
+// a sequence number on one path, and redundant copies of one datagram (same
+// SEQ) go on different paths, so no (key, nonce) pair repeats; the direction
+// byte keeps the two senders of one association apart.
+std::array<uint8_t, 12> nonce_of(ByteSpan header) {
+  std::array<uint8_t, 12> n{};
+  n[0] = byte_at(header, 1) & 0x80;
+  n[1] = byte_at(header, 14);
+  for (size_t i = 0; i < 8; ++i) n[4 + i] = byte_at(header, 6 + i);
+  return n;
+}
+
+struct CipherCtx {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
+};
+
+// Encrypts out[kHeaderLength..] in place and appends the tag; the header is
+// authenticated, not encrypted (the receiver needs ASSOC before it has a key).
+bool seal(const Key& key, Bytes& out) {
+  CipherCtx c;
+  const auto nonce = nonce_of(bytes_of(out));
+  int len = 0;
+  const int body = static_cast<int>(out.size() - kHeaderLength);
+  if (!c.ctx || EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), nonce.data()) != 1 ||
+      EVP_EncryptUpdate(c.ctx, nullptr, &len, out.data(), static_cast<int>(kHeaderLength)) != 1 ||
+      (body > 0 && EVP_EncryptUpdate(c.ctx, out.data() + kHeaderLength, &len, out.data() + kHeaderLength, body) != 1) ||
+      EVP_EncryptFinal_ex(c.ctx, out.data() + out.size(), &len) != 1)
+    return false;
+  uint8_t tag[kTagLength];
+  if (EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, kTagLength, tag) != 1) return false;
+  out.insert(out.end(), tag, tag + kTagLength);
+  return true;
+}
+
+// Checks the tag and decrypts the body into @p plain; false when forged.
+bool open_packet(const Key& key, ByteSpan in, Bytes& plain) {
+  CipherCtx c;
+  const size_t body = in.size() - kHeaderLength - kTagLength;
+  const auto nonce = nonce_of(in);
+  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  uint8_t tag[kTagLength];
+  std::memcpy(tag, p + in.size() - kTagLength, kTagLength);
+  plain.resize(body + 16);  // GCM adds nothing at the end; the slack keeps Final's pointer valid
+  int len = 0;
+  if (!c.ctx || EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), nonce.data()) != 1) return false;
+  if (EVP_DecryptUpdate(c.ctx, nullptr, &len, p, static_cast<int>(kHeaderLength)) != 1) return false;
+  if (body > 0 && EVP_DecryptUpdate(c.ctx, plain.data(), &len, p + kHeaderLength, static_cast<int>(body)) != 1)
+    return false;
+  if (EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, kTagLength, tag) != 1) return false;
+  // Final compares the tag (in constant time); nothing is trusted before it.
+  if (EVP_DecryptFinal_ex(c.ctx, plain.data() + body, &len) != 1) return false;
+  plain.resize(body);
+  return true;
 }
 
 }  // namespace
+
+std::array<uint8_t, 4> exporter_context(uint32_t association) {
+  return {static_cast<uint8_t>(association >> 24), static_cast<uint8_t>(association >> 16),
+          static_cast<uint8_t>(association >> 8), static_cast<uint8_t>(association)};
+}
 
 const char* error_name(Error e) {
   switch (e) {
@@ -64,8 +116,7 @@ Bytes encode(const Packet& p, const Key& key, Direction d) {
       }
     }
   }
-  auto tag = mac(key, out.data(), out.size());
-  out.insert(out.end(), tag.begin(), tag.begin() + kTagLength);
+  if (!seal(key, out)) out.clear();  // only if OpenSSL fails: nothing is sent
   return out;
 }
 
@@ -78,9 +129,8 @@ bool peek_association(ByteSpan in, uint32_t& association) {
 Error decode(ByteSpan in, const Key& key, Direction expected, Packet& out) {
   if (in.size() < kHeaderLength + kTagLength) return Error::too_short;
   if (byte_at(in, 0) != kMagic) return Error::bad_magic;
-  const size_t body = in.size() - kTagLength;
-  auto tag = mac(key, reinterpret_cast<const uint8_t*>(in.data()), body);
-  if (CRYPTO_memcmp(tag.data(), in.data() + body, kTagLength) != 0) return Error::bad_tag;
+  Bytes plain;
+  if (!open_packet(key, in, plain)) return Error::bad_tag;
   if ((byte_at(in, 1) & 0x80) != static_cast<uint8_t>(expected)) return Error::wrong_direction;
   const uint8_t type = byte_at(in, 1) & 0x7f;
   if (type < 1 || type > 3) return Error::bad_type;
@@ -89,7 +139,7 @@ Error decode(ByteSpan in, const Key& key, Direction expected, Packet& out) {
   out.association = static_cast<uint32_t>(get_be(in, 2, 4));
   out.seq = get_be(in, 6, 8);
   out.path = byte_at(in, 14);
-  ByteSpan rest = in.subspan(kHeaderLength, body - kHeaderLength);
+  ByteSpan rest = bytes_of(plain);
   if (out.type == Type::data) {
     auto a = decode_address(rest);
     if (a.status != Parse::done) return Error::malformed;

@@ -1,8 +1,9 @@
 // Braid's multipath datagram packets: UDP between a client path and the
 // concentrator's UDP port, never retransmitted. Each packet names its
 // association and carries a sequence number (the same on every redundant
-// copy) and an HMAC-SHA-256 tag (truncated to 16 bytes) under the
-// association's key, so the UDP port is not an open relay and replays are
+// copy); the body is encrypted with AES-256-GCM under the association's key
+// (from the TLS exporter) with the header as associated data, so the UDP
+// port is not an open relay, nothing inside is readable and replays are
 // refused. Layout and examples: docs/PROTOCOL.md, "Datagram carrier".
 #pragma once
 
@@ -21,6 +22,12 @@ constexpr size_t kTagLength = 16;
 constexpr size_t kHeaderLength = 1 + 1 + 4 + 8 + 1;  ///< MAGIC TYPE ASSOC SEQ PATH
 
 using Key = std::array<uint8_t, kKeyLength>;
+
+/// With TLS, each association's key is the TLS exporter's output (RFC 8446
+/// §7.5) for this label and the association id as context, on its
+/// connection: equal at both ends, never sent.
+constexpr const char* kExporterLabel = "EXPORTER-braid-datagram-key";
+std::array<uint8_t, 4> exporter_context(uint32_t association);
 
 enum class Type : uint8_t {
   data = 1,         ///< ATYP ADDR PORT PAYLOAD (destination upstream, source downstream)
@@ -56,7 +63,7 @@ struct Packet {
 /// from the other side.
 enum class Direction : uint8_t { upstream = 0, downstream = 0x80 };
 
-/// Serialises and signs @p p.
+/// Serialises and encrypts @p p (empty only if OpenSSL fails).
 Bytes encode(const Packet& p, const Key& key, Direction d);
 
 enum class Error : uint8_t { none, too_short, bad_magic, bad_type, bad_tag, malformed, wrong_direction };
@@ -65,8 +72,8 @@ const char* error_name(Error e);
 /// Association id of a packet, before its tag is checked (to find the key).
 bool peek_association(ByteSpan in, uint32_t& association);
 
-/// Checks the tag under @p key and the direction, and decodes. Errors say
-/// why a packet was dropped.
+/// Checks the tag under @p key, decrypts, checks the direction and decodes.
+/// Errors say why a packet was dropped (a forged or altered packet: bad_tag).
 Error decode(ByteSpan in, const Key& key, Direction expected, Packet& out);
 
 /**

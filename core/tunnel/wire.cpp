@@ -9,7 +9,7 @@ const char* status_name(uint8_t status) {
     case kTimedOut: return "timed out";
     case kKindNotSupported: return "kind not supported";
     case kUnsupportedVersion: return "unsupported protocol version";
-    case kBadToken: return "token rejected";
+    case kBadToken: return "unknown user or wrong token";
     case kMalformed: return "malformed request";
     case kBusy: return "concentrator at its connection limit";
     default: return socks5::reply_name(status);
@@ -28,6 +28,8 @@ void encode_request(const Request& r, Bytes& out) {
   out.push_back(kVersion);
   out.push_back(static_cast<uint8_t>(r.kind));
   out.push_back(0x00);  // FLAGS, reserved
+  out.push_back(static_cast<uint8_t>(r.user.size()));
+  out.insert(out.end(), r.user.begin(), r.user.end());
   out.push_back(static_cast<uint8_t>(r.token.size()));
   out.insert(out.end(), r.token.begin(), r.token.end());
   encode_address(r.destination, out);
@@ -39,18 +41,23 @@ ParseResult<Request> decode_request(ByteSpan in) {
   if (byte_at(in, 0) != kVersion) return R::fail(kUnsupportedVersion);
   if (in.size() < 4) return R::more();
   if (byte_at(in, 2) != 0x00) return R::fail(kMalformed);
-  const size_t tlen = byte_at(in, 3);
+  const size_t ulen = byte_at(in, 3);
+  if (ulen == 0) return R::fail(kMalformed);
+  if (in.size() < 4 + ulen + 1) return R::more();
+  const size_t tlen = byte_at(in, 4 + ulen);
   if (tlen == 0) return R::fail(kMalformed);
-  if (in.size() < 4 + tlen) return R::more();
-  auto addr = decode_address(in.subspan(4 + tlen));
+  const size_t fixed = 4 + ulen + 1 + tlen;
+  if (in.size() < fixed) return R::more();
+  auto addr = decode_address(in.subspan(fixed));
   if (addr.status == Parse::need_more) return R::more();
   if (addr.status == Parse::error)
     return R::fail(addr.code == socks5::kAddressTypeNotSupported ? kAddressTypeNotSupported : kMalformed);
   Request r;
   r.kind = static_cast<Kind>(byte_at(in, 1));
-  r.token.assign(reinterpret_cast<const char*>(in.data() + 4), tlen);
+  r.user.assign(reinterpret_cast<const char*>(in.data() + 4), ulen);
+  r.token.assign(reinterpret_cast<const char*>(in.data() + 4 + ulen + 1), tlen);
   r.destination = std::move(addr.value);
-  return R::ok(4 + tlen + addr.consumed, std::move(r));
+  return R::ok(fixed + addr.consumed, std::move(r));
 }
 
 void encode_reply(const Reply& r, Bytes& out) {
@@ -101,8 +108,8 @@ ParseResult<Datagram> decode_datagram(ByteSpan in) {
 }
 
 bool token_equal(const std::string& a, const std::string& b) {
-  // Length is not secret (it is on the wire in clear until TLS lands); the
-  // contents are compared without an early exit.
+  // Length is not secret (RFC 1929 sends it in clear); the contents are
+  // compared without an early exit.
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);

@@ -1,6 +1,6 @@
-// Braid's wire protocol v1 between the client and the concentrator: one
-// request header per MPTCP connection, then the reply, then the relayed
-// stream. Byte layout and test vectors: docs/PROTOCOL.md.
+// Braid's wire protocol v2 between the client and the concentrator: one
+// request header per MPTCP connection (inside TLS), then the reply, then the
+// relayed stream. Byte layout and test vectors: docs/PROTOCOL.md.
 #pragma once
 
 #include <string>
@@ -10,10 +10,11 @@
 
 namespace braid::wire {
 
-constexpr uint8_t kVersion = 0x01;
+constexpr uint8_t kVersion = 0x02;
+constexpr size_t kMaxUserLength = 255;
 constexpr size_t kMaxTokenLength = 255;
-/// VER KIND FLAGS TLEN TOKEN(255) ATYP LEN DOMAIN(255) PORT
-constexpr size_t kMaxRequestLength = 4 + kMaxTokenLength + 2 + 255 + 2;
+/// VER KIND FLAGS ULEN USER(255) TLEN TOKEN(255) ATYP LEN DOMAIN(255) PORT
+constexpr size_t kMaxRequestLength = 4 + kMaxUserLength + 1 + kMaxTokenLength + 2 + 255 + 2;
 
 /// What the connection carries.
 enum class Kind : uint8_t { tcp_stream = 0x01, udp_framed = 0x02, udp_datagram = 0x03 };
@@ -43,16 +44,17 @@ int to_http_status(uint8_t status);
 
 struct Request {
   Kind kind = Kind::tcp_stream;
+  std::string user;
   std::string token;
   Destination destination;
 };
 
-/// Appends the request header to @p out. The token must be 1..255 bytes.
+/// Appends the request header to @p out. User and token must be 1..255 bytes.
 void encode_request(const Request& r, Bytes& out);
 
 /**
  * Decodes a request header. Errors carry the status to answer with:
- * kUnsupportedVersion, kMalformed (bad flags, empty token, empty domain),
+ * kUnsupportedVersion, kMalformed (bad flags, empty user or token, empty domain),
  * kAddressTypeNotSupported. The kind is returned as sent; the caller decides
  * whether it supports it.
  */
@@ -67,9 +69,12 @@ void encode_reply(const Reply& r, Bytes& out);
 /// Errors: kUnsupportedVersion, kAddressTypeNotSupported, kMalformed.
 ParseResult<Reply> decode_reply(ByteSpan in);
 
-/// For KIND udp_datagram the header is followed by the association key and
-/// the downstream scheduler; the reply is followed by the association id.
-constexpr size_t kDatagramSetupLength = 32 + 1;
+/// For KIND udp_datagram the header is followed by the downstream scheduler
+/// (1 byte) and, only without TLS (insecure_plaintext), the association key
+/// (32 bytes); with TLS the key comes from the TLS exporter. The reply is
+/// followed by the association id.
+constexpr size_t kDatagramSetupLength = 1;
+constexpr size_t kPlaintextKeyLength = 32;
 constexpr size_t kAssociationIdLength = 4;
 
 /// Largest datagram payload a frame carries (the IPv4 UDP maximum).
@@ -92,7 +97,7 @@ void encode_datagram(const Destination& address, ByteSpan payload, Bytes& out);
 /// kAddressTypeNotSupported.
 ParseResult<Datagram> decode_datagram(ByteSpan in);
 
-/// Compares tokens in time that does not depend on where they differ.
+/// Compares local proxy credentials in time that does not depend on where they differ.
 bool token_equal(const std::string& a, const std::string& b);
 
 }  // namespace braid::wire

@@ -95,16 +95,33 @@ bool LiveBraid::prepare(QString* why_not) {
                      {"control", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(control_port)}}},
                      {"manage_endpoints", false},
                      {"log_level", "info"}};
-  if (!path_address.isEmpty())
-    config.insert("concentrator", QJsonObject{{"address", QStringLiteral("%1:%2").arg(path_address).arg(concentrator_port)},
-                                              {"token", "gui-test-token"}});
   config_path = home + "/config/braid/braid.json";
-  QFile f(config_path);
-  if (!f.open(QIODevice::WriteOnly)) {
-    *why_not = QStringLiteral("cannot write %1").arg(config_path);
+  {
+    QFile f(config_path);
+    if (!f.open(QIODevice::WriteOnly)) {
+      *why_not = QStringLiteral("cannot write %1").arg(config_path);
+      return false;
+    }
+    f.write(QJsonDocument(config).toJson());
+  }
+  if (path_address.isEmpty()) return true;
+  // The concentrator the way a user sets one up: init prints an access key,
+  // the client imports it (TLS, pinned fingerprint).
+  QProcess init;
+  init.start(bin_dir + "/braid-concentrator",
+             {"init", "--dir", home + "/conc", "--host", path_address, "--port", QString::number(concentrator_port),
+              "--user", "gui"});
+  if (!init.waitForFinished(10000) || init.exitCode() != 0) {
+    *why_not = QStringLiteral("braid-concentrator init failed: %1").arg(QString::fromUtf8(init.readAllStandardError()));
     return false;
   }
-  f.write(QJsonDocument(config).toJson());
+  const QString key = QString::fromUtf8(init.readAllStandardOutput()).trimmed();
+  QProcess add;
+  add.start(bin_dir + "/braid", {"add-concentrator", key, "-c", config_path});
+  if (!add.waitForFinished(10000) || add.exitCode() != 0) {
+    *why_not = QStringLiteral("braid add-concentrator failed: %1").arg(QString::fromUtf8(add.readAllStandardError()));
+    return false;
+  }
   return true;
 }
 
@@ -113,8 +130,10 @@ bool LiveBraid::start_concentrator(QString* error) {
   concentrator_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
   concentrator_.setStandardOutputFile(home + "/concentrator.log");
   concentrator_.start(bin_dir + "/braid-concentrator",
-                      {"--listen", QStringLiteral("%1:%2").arg(path_address).arg(concentrator_port), "--token",
-                       "gui-test-token", "--log-level", "info"});
+                      {"-c", home + "/conc/concentrator.json", "--listen",
+                       QStringLiteral("%1:%2").arg(path_address).arg(concentrator_port), "--log-level", "info",
+                       // the test's sources listen on loopback, which the destination policy refuses by default
+                       "--allow", "127.0.0.1/32"});
   if (!concentrator_.waitForStarted(5000)) {
     *error = QStringLiteral("braid-concentrator did not start: %1").arg(concentrator_.errorString());
     return false;

@@ -10,7 +10,9 @@ source "$BRAID_TESTS_DIR/testbed.sh"
 : "${BRAID_BIN_DIR:=/work/main/build/bin}"
 BRAID="$BRAID_BIN_DIR/braid"
 BRAID_CONCENTRATOR="$BRAID_BIN_DIR/braid-concentrator"
-BRAID_TOKEN="testbed-token-$RANDOM$RANDOM"
+BRAID_USER=testbed
+BRAID_ACCESS_KEY=""  # braid://USER:TOKEN@HOST:PORT?fp=..., set by braid_init_concentrator
+BRAID_CONC_DIR=""    # the concentrator's key, certificate, users file and config
 BRAID_CONC_PORT=7300
 BRAID_SOCKS_PORT=1080
 BRAID_HTTP_PORT=8118
@@ -37,24 +39,47 @@ braid__env() {
     echo "HOME=$h" "XDG_CONFIG_HOME=$h/.config" "XDG_STATE_HOME=$h/.local/state" "XDG_RUNTIME_DIR=$h/run"
 }
 
-# braid_start_concentrator [EXTRA ARGS...]
+# braid_init_concentrator: `braid-concentrator init` in $TB_TMP/conc (a key,
+# a self-signed certificate, users.json with user $BRAID_USER, a config);
+# sets BRAID_CONC_DIR and BRAID_ACCESS_KEY (the line clients import). Runs
+# once; braid_start_concentrator calls it.
+braid_init_concentrator() {
+    [[ -n "$BRAID_ACCESS_KEY" ]] && return 0
+    BRAID_CONC_DIR="$TB_TMP/conc"
+    BRAID_ACCESS_KEY=$("$BRAID_CONCENTRATOR" init --dir "$BRAID_CONC_DIR" --host "$TB_CONC_WIFI_IP" \
+        --port "$BRAID_CONC_PORT" --user "$BRAID_USER" 2>"$TB_TMP/conc-init.log") ||
+        tb_fail "braid-concentrator init failed: $(cat "$TB_TMP/conc-init.log")"
+    [[ "$BRAID_ACCESS_KEY" == braid://* ]] || tb_fail "braid-concentrator init printed no access key: '$BRAID_ACCESS_KEY'"
+}
+
+# braid_conc_admin ARGS...: braid-concentrator user add/revoke/list on this
+# testbed's concentrator config (prints what the verb prints).
+braid_conc_admin() {
+    "$BRAID_CONCENTRATOR" "$@" -c "$BRAID_CONC_DIR/concentrator.json"
+}
+
+# braid_start_concentrator [EXTRA ARGS...]: TLS with the key from
+# braid_init_concentrator. The testbed's "internet" host (10.31.9.2) is on a
+# private subnet, which the destination policy refuses unless allowed.
 braid_start_concentrator() {
+    braid_init_concentrator
     # shellcheck disable=SC2046
-    tb_spawn "$TB_CONC" concentrator env $(braid__env) "$BRAID_CONCENTRATOR" \
-        --listen "0.0.0.0:$BRAID_CONC_PORT" --token "$BRAID_TOKEN" --log-level "$BRAID_LOG_LEVEL" "$@"
+    tb_spawn "$TB_CONC" concentrator env $(braid__env) "$BRAID_CONCENTRATOR" -c "$BRAID_CONC_DIR/concentrator.json" \
+        --listen "0.0.0.0:$BRAID_CONC_PORT" --log-level "$BRAID_LOG_LEVEL" --allow "$TB_NET_IP/32" "$@"
     BRAID_CONC_PID=$TB_LAST_PID
     tb_wait_port "$TB_CONC" "$BRAID_CONC_PORT" 15 "$BRAID_CONC_PID"
     braid__expect_listening_line concentrator
 }
 
 # braid_start_client [--direct] [EXTRA ARGS...]: `braid up` in cli, with the
-# concentrator at 10.31.1.1:7300 unless --direct.
+# concentrator at 10.31.1.1:7300 (its access key: TLS, pinned) unless --direct.
 braid_start_client() {
     local args=(up --socks "$BRAID_SOCKS" --http "$BRAID_HTTP" --log-level "$BRAID_LOG_LEVEL")
     if [[ "${1:-}" == --direct ]]; then
         shift
     else
-        args+=(--concentrator "$TB_CONC_WIFI_IP:$BRAID_CONC_PORT" --token "$BRAID_TOKEN")
+        braid_init_concentrator
+        args+=(--access-key "$BRAID_ACCESS_KEY")
     fi
     # shellcheck disable=SC2046
     tb_spawn "$TB_CLI" braid env $(braid__env) "$BRAID" "${args[@]}" "$@"

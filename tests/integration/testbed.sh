@@ -49,6 +49,10 @@
 #   tb_file_sha NAME               sha256 of a served file (small.bin, big.bin)
 #   tb_url NAME [HOST]             http://HOST/NAME (HOST defaults to 10.31.9.2)
 #   tb_log MSG / tb_fail MSG / tb_skip MSG / tb_dump_logs
+#   tb_emulate PATH [up|down|both] KEY=VALUE...   braid-link-emu on wifi0/cell0: delay, jitter,
+#                                  loss, rate, queue per direction; later calls change them at run
+#                                  time (see "link emulator" below; not used = testbed unchanged)
+#   tb_emulate_ctl / tb_emulate_stats / tb_emu_ns / tb_ping   (see there)
 #
 # Environment knobs: TB_WIFI_RATE, TB_CELL_RATE, TB_BIG_MB (default 20),
 # TB_KEEP_TMP=1 (keep the temp dir after teardown), TB_QUIET=1,
@@ -471,4 +475,202 @@ testbed_down() {
     fi
     tb_log "testbed $TB_ID down"
     return "$rc"
+}
+
+# ---------------------------------------------------------------- link emulator
+# tb_emulate PATH [up|down|both] KEY=VALUE...  (PATH = wifi0 or cell0)
+#
+# Puts tests/tools' braid-link-emu on PATH, so that packets between cli and
+# conc on that path get a per-direction delay, jitter, random loss, rate and
+# queue limit, like a real link; later calls change the parameters at run
+# time. Direction: `up` = cli → conc (the emulator's a2b), `down` = conc → cli
+# (b2a), `both` (default). Keys are the emulator's (tests/tools/README.md):
+# delay=MS jitter=MS loss=PCT rate=KBITPS queue=PKTS queue_bytes=BYTES
+# reorder=0|1; rate also takes tb_shape's units (rate=10mbit). `tb_emulate
+# PATH off` sets delay, jitter, loss and rate to 0 (the emulator stays in the
+# path, forwarding packets as they come).
+#
+# The first call re-plumbs the path through a router namespace
+# braid-emu<N>-<id> (N = 1 for wifi0, 2 for cell0):
+#
+#   cli wifi0 10.31.1.2 ── veth ── ra [R: emu0 TUN] rb ── veth ── w0 10.31.1.1 conc
+#
+# cli is not touched at all (same interface, ifindex, address, routes, MPTCP
+# endpoint): conc's w0 — the veth peer of wifi0 — moves into R and is renamed
+# ra, and a new veth pair rb ↔ w0 gives conc a w0 with the same address back
+# (and the same tbf shaping as the old w0 had). R forwards; policy rules
+# `iif ra|rb lookup 100` send every packet into the TUN (table 100: default
+# dev emu0); what the emulator writes back enters R on emu0, matches no rule
+# and the main table routes it on (10.31.1.2/32 dev ra, default via 10.31.1.1
+# dev rb). Both ends keep one /24 with each other, so R answers ARP for the
+# other end (proxy_arp, proxy_delay 0) and has permanent neighbour entries of
+# its own (it has no address). Direction is told by address: a = cli's
+# address of the path (/32), b = conc's; packets to neither (cli reaching
+# 10.31.9.2 through conc's forwarding) go by their source. TTL drops by 2.
+#
+# Call it (for each path) before starting processes that bind to conc's
+# 10.31.x.1 addresses: the first call deletes and re-adds that address on
+# conc's side. Listeners on 0.0.0.0 are unaffected. Differences from the
+# plain testbed: conc's w0/c0 no longer loses its carrier when cli's link
+# goes down (like a server, it does not see the laptop's Wi-Fi drop), and
+# the new w0/c0's byte counters start at 0.
+#
+# Environment: TB_LINK_EMU (path of braid-link-emu; default
+# $BRAID_BIN_DIR/braid-link-emu, then <repo>/build/bin, then PATH),
+# TB_EMU_SPIN_US (the emulator's --spin-us, default 50: busy-polling costs a
+# CPU per emulator at high packet rates on a 2-CPU machine, and timer wake-ups
+# are ~0.1-0.3 ms late without it), TB_EMU_SEED (--seed; default random),
+# TB_EMU_NICE (default -10: the emulator runs at a higher priority than the
+# programs under test, so a busy machine delays packets less; 0 = as is).
+#
+# Related:
+#   tb_emulate_stats PATH          the emulator's counters (per direction: in, forwarded,
+#                                  drop_loss, drop_queue, ...; `reset` with tb_emulate_ctl)
+#   tb_emulate_ctl PATH LINE       send a raw control line (a2b/b2a/both/stats/reset)
+#   tb_emu_ns PATH                 the router namespace of PATH (empty when not emulated)
+#   tb_ping NS DST [COUNT] [INTERVAL_MS] [SRC]   ICMP echo (raw socket; no ping(1) here),
+#                                  from SRC if given: prints "avg min max received sent" in ms
+declare -gA TB_EMU_NS=()   # PATH -> router namespace
+declare -gA TB_EMU_CTL=()  # PATH -> control socket
+declare -gA TB_EMU_PID=()  # PATH -> emulator pid
+: "${TB_EMU_SPIN_US:=50}"
+: "${TB_EMU_NICE:=-10}"
+
+tb__emu_bin() {
+    local c repo
+    repo=$(cd "$(dirname "$TB_SELF")/../.." && pwd)
+    for c in "${TB_LINK_EMU:-}" "${BRAID_BIN_DIR:+$BRAID_BIN_DIR/braid-link-emu}" \
+             "$repo/build/bin/braid-link-emu" "$(command -v braid-link-emu 2>/dev/null)"; do
+        [[ -n "$c" && -x "$c" ]] && { echo "$c"; return 0; }
+    done
+    return 1
+}
+
+# tb__emu_line PATH ARGS... -> "a2b|b2a|both key=value..." (rate units converted)
+tb__emu_line() {
+    local dir=both kv out="" k v bits
+    shift
+    case "${1:-}" in
+        up) dir=a2b; shift ;;
+        down) dir=b2a; shift ;;
+        both) shift ;;
+        off) echo "both delay=0 jitter=0 loss=0 rate=0"; return 0 ;;
+    esac
+    for kv in "$@"; do
+        [[ "$kv" == *=* ]] || { echo "tb_emulate: expected KEY=VALUE, got '$kv'" >&2; return 1; }
+        k=${kv%%=*} v=${kv#*=}
+        if [[ "$k" == rate && "${v,,}" =~ [a-z]$ ]]; then
+            bits=$(tb_rate_bits "$v") || { echo "tb_emulate: bad rate '$v'" >&2; return 1; }
+            v=$((bits / 1000))
+        fi
+        out+=" $k=$v"
+    done
+    echo "$dir$out"
+}
+
+tb_emu_ns() { echo "${TB_EMU_NS[$1]:-}"; }
+
+# tb_emulate_ctl PATH LINE: one control line to PATH's emulator; prints the reply.
+tb_emulate_ctl() {
+    local path="$1" emu
+    shift
+    [[ -n "${TB_EMU_NS[$path]:-}" ]] || { echo "tb_emulate_ctl: $path is not emulated" >&2; return 1; }
+    emu=$(tb__emu_bin) || return 1
+    # (the client's reply address is abstract, so it must run in the emulator's netns)
+    ip netns exec "${TB_EMU_NS[$path]}" "$emu" --ctl "${TB_EMU_CTL[$path]}" --send "$*"
+}
+
+tb_emulate_stats() { tb_emulate_ctl "$1" stats; }
+
+tb_emulate() {
+    local path="$1" line
+    shift
+    case "$path" in
+        wifi0 | cell0) ;;
+        *) echo "tb_emulate: unknown path '$path' (wifi0 or cell0)" >&2; return 1 ;;
+    esac
+    line=$(tb__emu_line "$path" "$@") || return 1
+    if [[ -n "${TB_EMU_NS[$path]:-}" ]]; then
+        tb_emulate_ctl "$path" "$line" >/dev/null || { echo "tb_emulate: $path: control '$line' refused" >&2; return 1; }
+        tb_log "emulator $path: $line"
+        return 0
+    fi
+    tb__emu_insert "$path" "$line"
+}
+
+# tb__emu_insert PATH LINE: build the router namespace and start the emulator.
+tb__emu_insert() {
+    local path="$1" line="$2" emu n cdev cli_ip conc_ip r cli_mac conc_mac rate sock i
+    emu=$(tb__emu_bin) || tb_skip "braid-link-emu not found (set TB_LINK_EMU or BRAID_BIN_DIR, or build tests/tools)"
+    [[ -c /dev/net/tun ]] || tb_skip "no /dev/net/tun: the link emulator needs TUN"
+    case "$path" in
+        wifi0) n=1 cdev=w0 cli_ip=$TB_CLI_WIFI_IP conc_ip=$TB_CONC_WIFI_IP ;;
+        cell0) n=2 cdev=c0 cli_ip=$TB_CLI_CELL_IP conc_ip=$TB_CONC_CELL_IP ;;
+    esac
+    r="braid-emu$n-$TB_ID"
+    ip netns add "$r" || tb_fail "tb_emulate: cannot create namespace $r"
+    TB_NAMESPACES+=("$r")
+    ip -n "$r" link set lo up
+    tb__run "emu sysctls" ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+        net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 \
+        net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+
+    # conc's side of the path: keep its shaping (tbf rate as tc reports it).
+    rate=$(tc -n "$TB_CONC" qdisc show dev "$cdev" 2>/dev/null |
+        awk '$2 == "tbf" { for (i = 1; i < NF; i++) if ($i == "rate") { print tolower($(i + 1)); exit } }')
+    [[ -n "$rate" ]] && ! tb_rate_bits "$rate" >/dev/null 2>&1 && rate=$([[ $path == wifi0 ]] && echo "$TB_WIFI_RATE" || echo "$TB_CELL_RATE")
+    cli_mac=$(ip -n "$TB_CLI" -br link show dev "$path" | awk '{print $3}')
+
+    # The old peer of cli's interface becomes R's ra; a new pair rb <-> conc's dev.
+    tb__run "move $cdev" ip -n "$TB_CONC" link set "$cdev" netns "$r"
+    tb__run "rename ra" ip -n "$r" link set "$cdev" name ra
+    tb__run "veth rb<->$cdev" ip -n "$r" link add rb type veth peer name "$cdev" netns "$TB_CONC"
+    tb__ns_sysctl "$TB_CONC" "net.ipv6.conf.$cdev.disable_ipv6=1"
+    tb__run "addr" ip -n "$TB_CONC" addr add "$conc_ip/24" dev "$cdev"
+    tb__run "link up" ip -n "$TB_CONC" link set "$cdev" up
+    [[ -n "$rate" ]] && { tb_shape "$TB_CONC" "$cdev" "$rate" || tb_fail "tb_emulate: cannot re-shape $cdev ($rate)"; }
+    conc_mac=$(ip -n "$TB_CONC" -br link show dev "$cdev" | awk '{print $3}')
+
+    local d
+    for d in ra rb; do
+        tb__run "emu $d sysctls" ip netns exec "$r" sysctl -qw "net.ipv4.conf.$d.proxy_arp=1" \
+            "net.ipv4.neigh.$d.proxy_delay=0" "net.ipv4.conf.$d.rp_filter=0"
+        tb__run "link up" ip -n "$r" link set "$d" up
+    done
+    tb__run "emu neigh" ip -n "$r" neigh replace "$cli_ip" lladdr "$cli_mac" dev ra nud permanent
+    tb__run "emu neigh" ip -n "$r" neigh replace "$conc_ip" lladdr "$conc_mac" dev rb nud permanent
+    tb__run "emu route" ip -n "$r" route add "$cli_ip/32" dev ra
+    tb__run "emu route" ip -n "$r" route add default via "$conc_ip" dev rb onlink
+
+    sock="$TB_TMP/emu-$path.sock"
+    local -a seed=()
+    [[ -n "${TB_EMU_SEED:-}" ]] && seed=(--seed "$TB_EMU_SEED")
+    tb_spawn "$r" "emu-$path" nice -n "$TB_EMU_NICE" "$emu" --dev emu0 --a-net "$cli_ip/32" --b-net "$conc_ip/32" \
+        --ctl "$sock" --spin-us "$TB_EMU_SPIN_US" "${seed[@]}"
+    TB_EMU_PID[$path]=$TB_LAST_PID
+    for ((i = 0; i < 50; i++)); do
+        [[ -S "$sock" ]] && break
+        tb_alive "${TB_EMU_PID[$path]}" || break
+        sleep 0.1
+    done
+    [[ -S "$sock" ]] || tb_fail "tb_emulate: braid-link-emu did not start on $path (see emu-$path.log): $(tail -n 3 "$TB_TMP/emu-$path.log")"
+    tb__run "emu0 sysctl" tb__ns_sysctl "$r" net.ipv4.conf.emu0.rp_filter=0
+    tb__run "emu0 up" ip -n "$r" link set emu0 up txqueuelen 5000
+    tb__run "emu table" ip -n "$r" route add default dev emu0 table 100
+    tb__run "emu rule" ip -n "$r" rule add iif ra lookup 100 pref 1000
+    tb__run "emu rule" ip -n "$r" rule add iif rb lookup 100 pref 1001
+    TB_EMU_NS[$path]=$r
+    TB_EMU_CTL[$path]=$sock
+    tb_emulate_ctl "$path" "$line" >/dev/null || tb_fail "tb_emulate: $path: control line '$line' refused"
+    tb_log "emulator on $path (ns $r, pid ${TB_EMU_PID[$path]}): $line"
+}
+
+# tb_ping NS DST [COUNT=10] [INTERVAL_MS=100] [SRC]: ICMP echo from NS (from
+# address SRC if given, so cli's policy routing picks the path), each probe
+# waits for its reply (2 s at most); prints "AVG MIN MAX RECEIVED SENT" (ms).
+tb_ping() {
+    local ns="$1" dst="$2" count="${3:-10}" ival="${4:-100}" src="${5:-}"
+    ip netns exec "$ns" "$TB_PYTHON" "$(dirname "$TB_SELF")/../tools/icmp_ping.py" "$dst" "$count" "$ival" $src |
+        awk '{print $1, $2, $3, $5, $6}'
 }

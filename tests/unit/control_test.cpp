@@ -194,3 +194,24 @@ TEST_CASE("control: the traffic stream sends an event a second; logs are readabl
   CHECK(logs["lines"].is_array());
   CHECK(logs["lines"].size() <= 5);
 }
+
+TEST_CASE("control: request parsing without sockets, and error bodies for any bytes") {
+  auto more = control::parse_request("GET /v1/status HTTP/1.1\r\n", control::ApiServer::kMaxHead, 10);
+  CHECK(more.status == Parse::need_more);
+  auto waiting = control::parse_request("PUT /v1/mode HTTP/1.1\r\nContent-Length: 4\r\n\r\n{}", 1024, 10);
+  CHECK(waiting.status == Parse::need_more);
+  auto done = control::parse_request("PUT /v1/mode?x=1 HTTP/1.1\r\nAuthorization: Bearer t\r\nContent-Length: 2\r\n\r\n{}",
+                                     1024, 10);
+  REQUIRE(done.status == Parse::done);
+  CHECK(done.request.path == "/v1/mode");
+  CHECK(done.request.param("x") == "1");
+  CHECK(done.request.body == "{}");
+  CHECK(control::bearer_matches(done.request.headers["authorization"], "t"));
+  CHECK_FALSE(control::bearer_matches(done.request.headers["authorization"], "u"));
+  auto big = control::parse_request("PUT / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 1024, 10);
+  REQUIRE(big.status == Parse::error);
+  CHECK(big.error.status == 413);
+  // A path that is not UTF-8 is quoted in the message; the body stays JSON (fuzz finding).
+  auto r = control::error_response(404, "no resource /C\x9b!");
+  CHECK(json::accept(r.body));
+}

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <random>
@@ -25,6 +26,8 @@
 
 #include "client/engine.hpp"
 #include "concentrator/server.hpp"
+#include "concentrator/users.hpp"
+#include "net/tls_identity.hpp"
 #include "net/log.hpp"
 #include "socks5/codec.hpp"
 #include "socket_util.hpp"
@@ -38,24 +41,61 @@ namespace {
 
 // The concentrator and a client engine on one libuv loop in a thread. The
 // test ends by stopping both and checking that every handle closed.
+// One TLS identity for the whole run (making a key is cheap, but not free).
+const net::TlsIdentity& test_identity() {
+  static const net::TlsIdentity id = [] {
+    net::TlsIdentity made;
+    std::string error;
+    REQUIRE_MESSAGE(net::make_self_signed_identity("127.0.0.1", 1, made, error), error);
+    return made;
+  }();
+  return id;
+}
+
+enum class Channel { tls, plaintext };
+
 class Stack {
  public:
+  // The concentrator knows user "alice" with token "s3cret"; the client logs
+  // in as alice with @p client_token, over TLS pinned to the test identity
+  // unless @p channel is plaintext.
   explicit Stack(std::function<void(config::ClientConfig&)> tweak = {}, bool with_concentrator = true,
-                 std::string client_token = "s3cret") {
+                 std::string client_token = "s3cret", Channel channel = Channel::tls) {
     log::set_level(std::getenv("BRAID_TEST_LOG") ? log::Level::debug : log::Level::warn);
     uv_loop_init(&loop_);
+    char dir[] = "/tmp/braid-proxy-test.XXXXXX";
+    REQUIRE(::mkdtemp(dir));
+    dir_ = dir;
+    concentrator::Users users;
+    users.set("alice", "s3cret");
+    std::string error;
+    REQUIRE(config::write_file_atomic(dir_ + "/users.json", users.to_json(), 0600, error));
+    REQUIRE(config::write_file_atomic(dir_ + "/cert.pem", test_identity().cert_pem, 0600, error));
+    REQUIRE(config::write_file_atomic(dir_ + "/key.pem", test_identity().key_pem, 0600, error));
     config::ConcentratorConfig cc = config::default_concentrator_config();
     cc.listen = *parse_host_port("127.0.0.1:0");
-    cc.tokens = {"s3cret"};
+    cc.users_file = dir_ + "/users.json";
+    cc.tls_cert = dir_ + "/cert.pem";
+    cc.tls_key = dir_ + "/key.pem";
+    cc.insecure_plaintext = channel == Channel::plaintext;
     cc.mptcp_subflows = 0;  // leave the namespace's limits alone
+    // The test servers are on loopback, which the concentrator refuses by default.
+    for (const char* lo : {"127.0.0.0/8", "::1"}) cc.destinations.allow.push_back(*net::AddressRule::parse(lo));
     server_ = std::make_unique<concentrator::Server>(&loop_, cc);
-    std::string error;
     REQUIRE_MESSAGE(server_->start(error), error);
     config::ClientConfig c = config::default_client_config();
     c.socks_listen = *parse_host_port("127.0.0.1:0");
     c.http_listen = *parse_host_port("127.0.0.1:0");
     c.mixed_listen = *parse_host_port("127.0.0.1:0");
-    if (with_concentrator) c.concentrator = config::Concentrator{server_->bound(), client_token};
+    if (with_concentrator) {
+      config::Concentrator k;
+      k.address = server_->bound();
+      k.user = "alice";
+      k.token = client_token;
+      k.fingerprint = net::fingerprint_to_string(test_identity().fingerprint);
+      k.insecure_plaintext = channel == Channel::plaintext;
+      c.concentrator = k;
+    }
     // Unit tests leave the system alone: no endpoints, no state, no API.
     c.manage_endpoints = false;
     c.state_file.clear();
@@ -83,6 +123,8 @@ class Stack {
     engine_.reset();
     server_.reset();
     CHECK(uv_loop_close(&loop_) == 0);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
   }
   uint16_t socks = 0, http = 0, mixed = 0;
   uint16_t concentrator() const { return server_->bound().port; }
@@ -93,6 +135,7 @@ class Stack {
   std::unique_ptr<concentrator::Server> server_;
   std::unique_ptr<client::Engine> engine_;
   std::thread thread_;
+  std::string dir_;
 };
 
 Bytes socks_connect(uint16_t port) {
@@ -233,6 +276,37 @@ TEST_CASE("proxy: a wrong concentrator token is 'not allowed'") {
   CHECK(socks_open(c, server.port()) == socks5::kNotAllowed);
 }
 
+TEST_CASE("proxy: an unknown user is 'not allowed'") {
+  TestServer server(echo);
+  Stack stack([](config::ClientConfig& c) { c.concentrator->user = "mallory"; });
+  Conn c(stack.socks);
+  CHECK(socks_open(c, server.port()) == socks5::kNotAllowed);
+}
+
+TEST_CASE("proxy: a concentrator whose key does not match the pinned fingerprint gets no request") {
+  TestServer server(echo);
+  Stack stack([](config::ClientConfig& c) {
+    c.concentrator->fingerprint = "sha256:" + std::string(64, 'a');
+  });
+  log::set_level(log::Level::info);
+  Conn c(stack.socks);
+  CHECK(socks_open(c, server.port()) == socks5::kGeneralFailure);
+  bool explained = false;
+  for (const auto& line : log::recent(20))
+    explained |= line.find("does not match the pinned fingerprint") != std::string::npos;
+  CHECK(explained);
+  log::set_level(log::Level::warn);
+}
+
+TEST_CASE("proxy: plaintext mode (insecure_plaintext on both ends) still relays") {
+  TestServer server(echo);
+  Stack stack({}, true, "s3cret", Channel::plaintext);
+  Conn c(stack.socks);
+  REQUIRE(socks_open(c, server.port()) == socks5::kSucceeded);
+  c.send("clear");
+  CHECK(c.recv_n(5) == "clear");
+}
+
 TEST_CASE("proxy: SOCKS5 username/password") {
   TestServer server(echo);
   Stack stack([](config::ClientConfig& c) { c.auth = config::Credentials{"user", "pass"}; });
@@ -339,28 +413,33 @@ TEST_CASE("proxy: HTTP front end") {
 }
 
 TEST_CASE("proxy: bad input at the concentrator gets a status, other sessions go on") {
+  // Raw headers need the plaintext channel (insecure_plaintext); over TLS
+  // the same decoder runs on the decrypted bytes.
   TestServer server(echo);
-  Stack stack;
+  Stack stack({}, true, "s3cret", Channel::plaintext);
   Conn live(stack.socks);
   REQUIRE(socks_open(live, server.port()) == socks5::kSucceeded);
   auto status_of = [&](const Bytes& header) {
     Conn raw(stack.concentrator());
     raw.send(header);
     auto reply = raw.recv_all();  // the concentrator answers, then closes
-    return reply.size() >= 2 && reply[0] == 1 ? static_cast<int>(static_cast<uint8_t>(reply[1])) : -1;
+    return reply.size() >= 2 && reply[0] == 2 ? static_cast<int>(static_cast<uint8_t>(reply[1])) : -1;
   };
-  CHECK(status_of(hex("02 01 00 01 74")) == 0x10);                                   // unknown version
-  CHECK(status_of(hex("01 01 00 03 62 61 64 01 7f 00 00 01 00 50")) == 0x11);        // wrong token
-  CHECK(status_of(hex("01 01 09 01 74")) == 0x12);                                   // FLAGS set
-  CHECK(status_of(hex("01 01 00 06 73 33 63 72 65 74 09 00")) == 0x08);              // bad ATYP
+  // "alice" = 61 6c 69 63 65, "s3cret" = 73 33 63 72 65 74
+  CHECK(status_of(hex("03 01 00 01 74")) == 0x10);                                            // unknown version
+  CHECK(status_of(hex("02 01 00 05 61 6c 69 63 65 03 62 61 64 01 7f 00 00 01 00 50")) == 0x11);  // wrong token
+  CHECK(status_of(hex("02 01 00 03 62 6f 62 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x11);  // no such user
+  CHECK(status_of(hex("02 01 09 01 74")) == 0x12);                                            // FLAGS set
+  CHECK(status_of(hex("02 01 00 05 61 6c 69 63 65 06 73 33 63 72 65 74 09 00")) == 0x08);     // bad ATYP
   {
-    // Datagram kind: the key follows; an unknown scheduler is malformed.
-    Bytes h = hex("01 03 00 06 73 33 63 72 65 74 01 00 00 00 00 00 00");
-    h.insert(h.end(), 32, 0xAB);
+    // Datagram kind: the scheduler (and, in plaintext, the key) follows; an
+    // unknown scheduler is malformed.
+    Bytes h = hex("02 03 00 05 61 6c 69 63 65 06 73 33 63 72 65 74 01 00 00 00 00 00 00");
     h.push_back(7);
+    h.insert(h.end(), 32, 0xAB);
     CHECK(status_of(h) == 0x12);
   }
-  CHECK(status_of(hex("01 09 00 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x07);  // unknown kind
+  CHECK(status_of(hex("02 09 00 05 61 6c 69 63 65 06 73 33 63 72 65 74 01 7f 00 00 01 00 50")) == 0x07);  // unknown kind
   {
     // 1 MiB of garbage: rejected at the first byte, nothing buffered.
     Conn raw(stack.concentrator());
@@ -373,12 +452,12 @@ TEST_CASE("proxy: bad input at the concentrator gets a status, other sessions go
   {
     // Truncated, then the client goes away.
     Conn raw(stack.concentrator());
-    raw.send(hex("01 01 00 06 73 33"));
+    raw.send(hex("02 01 00 05 61 6c"));
   }
   // The right header with early data: the echo comes back after the reply.
   {
     Conn raw(stack.concentrator());
-    Bytes h = hex("01 01 00 06 73 33 63 72 65 74 01 7f 00 00 01");
+    Bytes h = hex("02 01 00 05 61 6c 69 63 65 06 73 33 63 72 65 74 01 7f 00 00 01");
     h.push_back(static_cast<uint8_t>(server.port() >> 8));
     h.push_back(static_cast<uint8_t>(server.port() & 0xff));
     for (char ch : std::string("early")) h.push_back(static_cast<uint8_t>(ch));
@@ -672,4 +751,28 @@ TEST_CASE("proxy: bytes sent before the concentrator's reply are not lost") {
   CHECK(c.recv_all() == "early bytes");
   server.join();
   ::close(fd);
+}
+
+TEST_CASE("proxy: the concentrator refuses destinations its policy does not allow (REP 2, HTTP 502)") {
+  // The stack allows loopback (its test servers live there) but not 0.0.0.0,
+  // which the kernel would connect to loopback, nor link-local or [::].
+  TestServer server(echo);
+  Stack stack;
+  char port[8];
+  std::snprintf(port, sizeof port, " %02x %02x", server.port() >> 8, server.port() & 0xff);
+  for (const std::string& dst : {std::string("01 00 00 00 00"), std::string("01 a9 fe a9 fe"),
+                                 std::string("04 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"),
+                                 std::string("04 00 00 00 00 00 00 00 00 00 00 ff ff 00 00 00 00")}) {
+    CAPTURE(dst);
+    Conn c(stack.socks);
+    c.send(hex("05 01 00"));
+    REQUIRE(c.recv_n(2) == std::string("\x05\x00", 2));
+    c.send(hex("05 01 00 " + dst + port));
+    auto rep = c.recv_n(10);
+    REQUIRE(rep.size() >= 2);
+    CHECK(static_cast<uint8_t>(rep[1]) == socks5::kNotAllowed);
+  }
+  Conn h(stack.http);
+  h.send("CONNECT 0.0.0.0:" + std::to_string(server.port()) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(h.recv_all().rfind("HTTP/1.1 502", 0) == 0);
 }

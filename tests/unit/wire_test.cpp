@@ -1,4 +1,4 @@
-// Wire protocol v1: the vectors of docs/PROTOCOL.md, both ways, and bad input.
+// Wire protocol v2: the vectors of docs/PROTOCOL.md, both ways, and bad input.
 #include <doctest/doctest.h>
 
 #include "test_util.hpp"
@@ -8,8 +8,9 @@ using namespace braid;
 using braid::test::hex;
 
 namespace {
-wire::Request request(const std::string& token, const std::string& hostport) {
+wire::Request request(const std::string& user, const std::string& token, const std::string& hostport) {
   wire::Request r;
+  r.user = user;
   r.token = token;
   r.destination = *parse_host_port(hostport);
   return r;
@@ -18,22 +19,26 @@ wire::Request request(const std::string& token, const std::string& hostport) {
 
 TEST_CASE("wire: request vectors from PROTOCOL.md encode and decode") {
   struct Vector {
+    const char* user;
     const char* token;
     const char* dest;
     const char* bytes;
   } vectors[] = {
-      {"s3cret", "93.184.216.34:443", "01 01 00 06 73 33 63 72 65 74 01 5d b8 d8 22 01 bb"},
-      {"tok", "example.com:80", "01 01 00 03 74 6f 6b 03 0b 65 78 61 6d 70 6c 65 2e 63 6f 6d 00 50"},
-      {"t", "[2001:db8::1]:8080", "01 01 00 01 74 04 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 1f 90"},
+      {"alice", "s3cret", "93.184.216.34:443", "02 01 00 05 61 6c 69 63 65 06 73 33 63 72 65 74 01 5d b8 d8 22 01 bb"},
+      {"bob", "tok", "example.com:80",
+       "02 01 00 03 62 6f 62 03 74 6f 6b 03 0b 65 78 61 6d 70 6c 65 2e 63 6f 6d 00 50"},
+      {"u", "t", "[2001:db8::1]:8080",
+       "02 01 00 01 75 01 74 04 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 1f 90"},
   };
   for (const auto& v : vectors) {
     CAPTURE(v.dest);
     Bytes out;
-    wire::encode_request(request(v.token, v.dest), out);
+    wire::encode_request(request(v.user, v.token, v.dest), out);
     CHECK(out == hex(v.bytes));
     auto r = wire::decode_request(bytes_of(out));
     REQUIRE(r.status == Parse::done);
     CHECK(r.consumed == out.size());
+    CHECK(r.value.user == v.user);
     CHECK(r.value.token == v.token);
     CHECK(r.value.kind == wire::Kind::tcp_stream);
     CHECK(r.value.destination.to_string() == std::string(v.dest));
@@ -41,7 +46,7 @@ TEST_CASE("wire: request vectors from PROTOCOL.md encode and decode") {
 }
 
 TEST_CASE("wire: early data after the header is not consumed") {
-  Bytes in = hex("01 01 00 03 74 6f 6b 01 7f 00 00 01 00 50");
+  Bytes in = hex("02 01 00 01 75 03 74 6f 6b 01 7f 00 00 01 00 50");
   const size_t header = in.size();
   for (char c : std::string("GET / HTTP/1.1\r\n")) in.push_back(static_cast<uint8_t>(c));
   auto r = wire::decode_request(bytes_of(in));
@@ -50,7 +55,7 @@ TEST_CASE("wire: early data after the header is not consumed") {
 }
 
 TEST_CASE("wire: every truncation of a valid header asks for more") {
-  Bytes full = hex("01 01 00 03 74 6f 6b 03 0b 65 78 61 6d 70 6c 65 2e 63 6f 6d 00 50");
+  Bytes full = hex("02 01 00 03 62 6f 62 03 74 6f 6b 03 0b 65 78 61 6d 70 6c 65 2e 63 6f 6d 00 50");
   for (size_t n = 0; n < full.size(); ++n) {
     CAPTURE(n);
     CHECK(wire::decode_request(bytes_of(full.data(), n)).status == Parse::need_more);
@@ -64,15 +69,18 @@ TEST_CASE("wire: malformed headers get the status PROTOCOL.md names") {
     REQUIRE(r.status == Parse::error);
     return r.code;
   };
-  CHECK(code("02 01 00 01 74") == wire::kUnsupportedVersion);
-  CHECK(code("01 01 07 01 74") == wire::kMalformed);
-  CHECK(code("01 01 00 00 01") == wire::kMalformed);
-  CHECK(code("01 01 00 01 74 05 00 00") == wire::kAddressTypeNotSupported);
-  CHECK(code("01 01 00 01 74 03 00 00 50") == wire::kMalformed);
+  CHECK(code("01 01 00 01 74") == wire::kUnsupportedVersion);  // v1: the token travelled in clear
+  CHECK(code("03 01 00 01 74") == wire::kUnsupportedVersion);
+  CHECK(code("02 01 07 01 75") == wire::kMalformed);                 // FLAGS set
+  CHECK(code("02 01 00 00 01") == wire::kMalformed);                 // empty user
+  CHECK(code("02 01 00 01 75 00 01") == wire::kMalformed);           // empty token
+  CHECK(code("02 01 00 01 75 01 74 05 00 00") == wire::kAddressTypeNotSupported);
+  CHECK(code("02 01 00 01 75 01 74 03 00 00 50") == wire::kMalformed);  // empty domain
 }
 
-TEST_CASE("wire: the largest header is 518 bytes and decodes") {
+TEST_CASE("wire: the largest header is 774 bytes and decodes") {
   wire::Request r;
+  r.user = std::string(255, 'u');
   r.token = std::string(255, 'k');
   r.destination.type = Destination::Type::domain;
   r.destination.domain = std::string(255, 'd');
@@ -91,7 +99,7 @@ TEST_CASE("wire: reply vectors") {
   ok.bound = *parse_host_port("10.31.9.1:40000");
   Bytes out;
   wire::encode_reply(ok, out);
-  CHECK(out == hex("01 00 01 0a 1f 09 01 9c 40"));
+  CHECK(out == hex("02 00 01 0a 1f 09 01 9c 40"));
   auto r = wire::decode_reply(bytes_of(out));
   REQUIRE(r.status == Parse::done);
   CHECK(r.value.bound.to_string() == "10.31.9.1:40000");
@@ -100,16 +108,16 @@ TEST_CASE("wire: reply vectors") {
   refused.status = wire::kConnectionRefused;
   out.clear();
   wire::encode_reply(refused, out);
-  CHECK(out == hex("01 05 01 00 00 00 00 00 00"));
+  CHECK(out == hex("02 05 01 00 00 00 00 00 00"));
   wire::Reply bad;
   bad.status = wire::kBadToken;
   out.clear();
   wire::encode_reply(bad, out);
-  CHECK(out == hex("01 11 01 00 00 00 00 00 00"));
+  CHECK(out == hex("02 11 01 00 00 00 00 00 00"));
 
-  auto v = hex("02 00");
+  auto v = hex("01 00");
   CHECK(wire::decode_reply(bytes_of(v)).status == Parse::error);
-  auto partial = hex("01 00 01 0a");
+  auto partial = hex("02 00 01 0a");
   CHECK(wire::decode_reply(bytes_of(partial)).status == Parse::need_more);
 }
 
