@@ -51,6 +51,7 @@ def main():
     ap.add_argument("--deadline-ms", type=float, default=100.0)
     ap.add_argument("--drain", type=float, default=1.0)
     ap.add_argument("--settle", type=float, default=1.0)
+    ap.add_argument("--dump", help="write 'seq send_ms rtt_ms' per datagram (rtt '-' when lost) to this file")
     a = ap.parse_args()
     if not (1 <= a.count <= 100000 and 0.001 <= a.interval <= 1 and HDR.size <= a.size <= 1400):
         print("bad arguments", file=sys.stderr)
@@ -77,6 +78,7 @@ def main():
 
     pad = bytes(a.size - HDR.size)
     rtt = {}  # seq -> ms
+    sent_at = {}  # seq -> ms since the first send
     dups = 0
     foreign = 0
 
@@ -113,6 +115,7 @@ def main():
     t0 = time.monotonic()
     for i in range(a.count):
         pump(t0 + i * a.interval)
+        sent_at[i] = (time.monotonic() - t0) * 1000
         try:
             s.sendto(HDR.pack(i, time.monotonic_ns()) + pad, dest)
         except OSError as e:  # (a local firewall drop returns EPERM: count it as lost)
@@ -125,6 +128,20 @@ def main():
 
     vals = sorted(rtt.values())
     late = sum(1 for v in vals if v > a.deadline_ms)
+    if a.dump:
+        with open(a.dump, "w") as f:
+            for i in range(a.count):
+                f.write("%d %.1f %s\n" % (i, sent_at.get(i, -1), "%.2f" % rtt[i] if i in rtt else "-"))
+    # Late datagrams in runs of consecutive sequence numbers (gaps of lost
+    # ones bridged): a stall shows as one run, scattered late ones as many.
+    late_seqs = sorted(q for q, v in rtt.items() if v > a.deadline_ms)
+    bursts = []
+    for q in late_seqs:
+        if bursts and q - bursts[-1][1] <= 3:
+            bursts[-1][1] = q
+            bursts[-1][2] += 1
+        else:
+            bursts.append([q, q, 1])
     lost = a.count - len(vals)
     r = lambda v: None if v is None else round(v, 2)
     print(json.dumps({
@@ -138,6 +155,7 @@ def main():
         "p99_ms": r(pct(vals, 0.99)),
         "max_ms": r(vals[-1] if vals else None),
         "dups": dups,
+        "late_bursts": [{"first": b[0], "last": b[1], "n": b[2]} for b in bursts],
         "foreign": foreign,
         "send_errors": send_errors,
         "elapsed_s": round(elapsed, 2),

@@ -1,5 +1,7 @@
 #include "client/client_session.hpp"
 
+#include <algorithm>
+
 #include "http/request_head.hpp"
 #include "net/errors.hpp"
 #include "socks5/codec.hpp"
@@ -38,6 +40,7 @@ ConnectionInfo ClientSession::info() const {
   i.bytes_up = bytes_up_;
   i.bytes_down = bytes_down_;
   i.mptcp = upstream() && upstream_is_mptcp();
+  i.prewarmed = prewarmed_;
   return i;
 }
 
@@ -80,8 +83,10 @@ bool ClientSession::step() {
       // The control connection carries nothing after the reply (RFC 1928 §7).
       in_.clear();
       return false;
-    case State::connecting:
     case State::awaiting_reply:
+      if (optimistic_sent_) forward_before_reply();
+      return false;
+    case State::connecting:
     case State::relaying:
       // Early bytes wait in in_ until the upstream is ready.
       return false;
@@ -191,10 +196,28 @@ bool ClientSession::http_head() {
 
 void ClientSession::open_upstream() {
   state_ = State::connecting;
+  // A pre-warmed connection; the retry after a failed one always dials.
+  if (via_concentrator() && hooks_ && !retried_) {
+    if (auto pooled = hooks_->take_pooled()) {
+      use_pooled(std::move(*pooled));
+      return;
+    }
+  }
   if (hooks_) bind_devices_ = hooks_->bind_devices();
   const Destination& where = via_concentrator() ? cfg_.concentrator->address : target_;
   BRAID_LOG(debug, "[s%llu] %s via %s", static_cast<unsigned long long>(id()), target_.to_string().c_str(),
             via_concentrator() ? where.to_string().c_str() : "direct");
+  if (const net::TlsContext* tls = via_concentrator() && hooks_ ? hooks_->concentrator_tls() : nullptr) {
+    // The ClientHello is made before connecting, so it can ride in the SYN
+    // (tcp_fastopen).
+    const auto& c = *cfg_.concentrator;
+    if (!prepare_upstream_tls(
+            std::make_unique<net::TlsEngine>(*tls, c.server_name.empty() ? c.address.host() : c.server_name),
+            cfg_.tcp_fastopen)) {
+      upstream_failed(socks5::kGeneralFailure, 502, "cannot start TLS towards the concentrator");
+      return;
+    }
+  }
   sockaddr_storage ss{};
   if (where.to_sockaddr(ss)) {
     dial({ss}, use_mptcp(ss));
@@ -260,13 +283,81 @@ void ClientSession::on_dialed(int status) {
     upstream_ready(Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&local)));
     return;
   }
-  const net::TlsContext* tls = hooks_ ? hooks_->concentrator_tls() : nullptr;
-  if (!tls) {
-    send_request_header();  // insecure_plaintext
+  // With TLS the handshake is under way (the ClientHello went with or right
+  // after the SYN); on_upstream_tls_ready() sends the header.
+  if (upstream_tls()) return;
+  send_request_header();  // insecure_plaintext
+}
+
+void ClientSession::use_pooled(PooledConnection c) {
+  prewarmed_ = true;
+  BRAID_LOG(debug, "[s%llu] %s via a pre-warmed connection (%s, idle %llu ms)", static_cast<unsigned long long>(id()),
+            target_.to_string().c_str(), c.device.empty() ? "default route" : c.device.c_str(),
+            static_cast<unsigned long long>(c.idle_ms));
+  adopt_upstream(c.tcp, std::move(c.tls), c.mptcp, c.mptcp_error);
+  send_request_header();
+}
+
+void ClientSession::answer_optimistically() {
+  // The application may send at once: its first bytes follow the header in
+  // the same flight instead of a round trip later.
+  if (app_ == App::socks5) {
+    auto msg = socks5::reply(socks5::kSucceeded, Destination::ipv4_any());
+    send_down(msg.data(), msg.size());
+    optimistic_sent_ = true;
+  } else if (app_ == App::http_connect) {
+    auto msg = http::proxy_response(200, {});
+    send_down(msg.data(), msg.size());
+    optimistic_sent_ = true;
+  }
+}
+
+void ClientSession::forward_before_reply() {
+  if (in_.empty()) return;
+  if (!retried_) {
+    // Kept for a retry on a fresh connection; past the limit the
+    // application waits for the reply (its bytes stay in in_).
+    if (replay_.size() + in_.size() > limits().buffer_bytes) return;
+    replay_ += in_;
+  }
+  bytes_up_ += in_.size();
+  send_up(in_.data(), in_.size());
+  in_.clear();
+}
+
+bool ClientSession::can_retry() const {
+  // The header went out (inside an established TLS session) and not one byte
+  // of an answer came back: the concentrator did not act on it. Failures
+  // before that (a refused dial, a TLS handshake that fails) would only
+  // fail again.
+  return !retried_ && !replay_full_ && state_ == State::awaiting_reply && up_in_.empty() &&
+         (!upstream_tls() || upstream_tls()->handshake_done());
+}
+
+void ClientSession::retry_fresh(const std::string& why) {
+  BRAID_LOG(info, "[s%llu] the %s connection to the concentrator failed before its answer (%s); dialling afresh",
+            static_cast<unsigned long long>(id()), prewarmed_ ? "pre-warmed" : "new", why.c_str());
+  if (prewarmed_ && hooks_) hooks_->note_pool_fallback();
+  retried_ = true;
+  prewarmed_ = false;
+  drop_upstream();
+  // Everything sent after the header goes again, first.
+  bytes_up_ -= std::min<uint64_t>(bytes_up_, replay_.size());
+  early_ = std::move(replay_);
+  replay_.clear();
+  open_upstream();
+}
+
+void ClientSession::on_upstream_lost(const std::string& why) {
+  if (can_retry()) {
+    retry_fresh(why);
     return;
   }
-  const auto& c = *cfg_.concentrator;
-  start_upstream_tls(std::make_unique<net::TlsEngine>(*tls, c.server_name.empty() ? c.address.host() : c.server_name));
+  if (state_ == State::connecting || state_ == State::awaiting_reply) {
+    upstream_failed(socks5::kGeneralFailure, 502, "the concentrator's connection ended before its answer: " + why);
+    return;
+  }
+  close(why);
 }
 
 void ClientSession::on_upstream_tls_ready() {
@@ -275,6 +366,10 @@ void ClientSession::on_upstream_tls_ready() {
 }
 
 void ClientSession::on_tls_failed(bool upstream, const std::string& why) {
+  if (upstream && can_retry()) {
+    retry_fresh(why);
+    return;
+  }
   if (upstream && (state_ == State::connecting || state_ == State::awaiting_reply)) {
     upstream_failed(socks5::kGeneralFailure, 502,
                     "no secure channel to the concentrator " + cfg_.concentrator->address.to_string() + ": " + why +
@@ -307,11 +402,18 @@ void ClientSession::send_request_header() {
   out.insert(out.end(), early_.begin(), early_.end());
   out.insert(out.end(), in_.begin(), in_.end());
   bytes_up_ += early_.size() + in_.size();
+  if (!retried_) {
+    replay_ = early_ + in_;
+    replay_full_ = replay_.size() > limits().buffer_bytes;
+  }
   early_.clear();
   in_.clear();
   send_up(out.data(), out.size());
   state_ = State::awaiting_reply;
   read_upstream();
+  // optimistic_reply: a pre-warmed connection was taken, or a fresh one is
+  // up (TLS done): the application hears "connected" now.
+  if (!closing() && cfg_.optimistic_reply && !optimistic_sent_) answer_optimistically();
 }
 
 void ClientSession::on_upstream_bytes() {
@@ -393,24 +495,18 @@ void ClientSession::on_upstream_response_head() {
 }
 
 void ClientSession::upstream_ready(const Destination& bound) {
+  replay_.clear();
   if (app_ == App::socks5_udp) {
     udp_start();
     return;
   }
-  switch (app_) {
-    case App::socks5: {
-      auto msg = socks5::reply(socks5::kSucceeded, bound);
-      send_down(msg.data(), msg.size());
-      break;
-    }
-    case App::http_connect: {
-      auto msg = http::proxy_response(200, {});
-      send_down(msg.data(), msg.size());
-      break;
-    }
-    case App::http_forward:
-    case App::socks5_udp:
-      break;
+  // With optimistic_reply the application was answered already.
+  if (!optimistic_sent_ && app_ == App::socks5) {
+    auto msg = socks5::reply(socks5::kSucceeded, bound);
+    send_down(msg.data(), msg.size());
+  } else if (!optimistic_sent_ && app_ == App::http_connect) {
+    auto msg = http::proxy_response(200, {});
+    send_down(msg.data(), msg.size());
   }
   // Direct mode: the upstream gets the early bytes now. Via the concentrator
   // they already went with the header.
@@ -431,15 +527,22 @@ void ClientSession::upstream_ready(const Destination& bound) {
     send_down(up_in_.data(), up_in_.size());
     up_in_.clear();
   }
-  BRAID_LOG(info, "[s%llu] %s %s %s", static_cast<unsigned long long>(id()),
+  BRAID_LOG(info, "[s%llu] %s %s %s%s", static_cast<unsigned long long>(id()),
             app_ == App::socks5 ? "SOCKS5" : app_ == App::http_connect ? "HTTP CONNECT" : "HTTP",
             target_.to_string().c_str(),
-            via_concentrator() ? (upstream_is_mptcp() ? "via concentrator (MPTCP)" : "via concentrator (TCP)")
-                               : (upstream_is_mptcp() ? "direct (MPTCP)" : "direct (TCP)"));
+            via_concentrator() ? (upstream_is_mptcp() ? "via concentrator (MPTCP" : "via concentrator (TCP")
+                               : (upstream_is_mptcp() ? "direct (MPTCP" : "direct (TCP"),
+            !via_concentrator() ? ")" : prewarmed_ ? ", pre-warmed)" : ")");
   start_relay();
 }
 
 void ClientSession::upstream_failed(uint8_t socks_reply, int http_status, const std::string& why) {
+  if (optimistic_sent_) {
+    // The application heard "connected" already: all that is left to tell
+    // it is the end of the connection.
+    close(why + " (the application was answered before the concentrator: optimistic_reply; closing its connection)");
+    return;
+  }
   if (app_ == App::socks5 || app_ == App::socks5_udp) {
     auto msg = socks5::reply(socks_reply, Destination::ipv4_any());
     finish_down(msg.data(), msg.size(), why + " -> SOCKS5 " + socks5::reply_name(socks_reply));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "client/frontend.hpp"
+#include "client/pool.hpp"
 #include "config/config.hpp"
 #include "net/datagram_queue.hpp"
 #include "paths/udp_scheduler.hpp"
@@ -42,6 +43,12 @@ class ClientHooks {
   virtual void on_session_end(uint64_t session) = 0;
   /// TLS towards the concentrator (nullptr: insecure_plaintext).
   virtual const net::TlsContext* concentrator_tls() { return nullptr; }
+  /// A pre-warmed connection to the concentrator, or nothing (the pool is
+  /// empty or off); either way the connect is counted for the pool's size.
+  virtual std::optional<PooledConnection> take_pooled() { return std::nullopt; }
+  /// A pre-warmed connection failed before the concentrator answered and the
+  /// session dials a fresh one.
+  virtual void note_pool_fallback() {}
 };
 
 /// A snapshot of one session for the control API.
@@ -53,6 +60,7 @@ struct ConnectionInfo {
   uint64_t age_ms = 0;
   uint64_t bytes_up = 0, bytes_down = 0;
   bool mptcp = false;
+  bool prewarmed = false;   ///< the upstream came from the pool
 };
 
 class ClientSession final : public net::Session {
@@ -81,6 +89,7 @@ class ClientSession final : public net::Session {
   void on_closing() override;
   void on_upstream_tls_ready() override;
   void on_tls_failed(bool upstream, const std::string& why) override;
+  void on_upstream_lost(const std::string& why) override;
 
   bool step();  // one handshake step; false when more bytes are needed or the session ended
   bool socks_greeting();
@@ -88,6 +97,17 @@ class ClientSession final : public net::Session {
   bool socks_request();
   bool http_head();
   void open_upstream();
+  void use_pooled(PooledConnection c);
+  /// optimistic_reply: SOCKS5 / HTTP CONNECT success before the concentrator's reply.
+  void answer_optimistically();
+  /// Optimistic reply: what the application sends before the concentrator
+  /// answers goes up at once (kept for a retry, within limits.buffer_bytes).
+  void forward_before_reply();
+  /// The upstream failed after the header went out and before any byte of
+  /// the reply (a pre-warmed connection the concentrator had just closed):
+  /// the request may be repeated once on a fresh connection.
+  bool can_retry() const;
+  void retry_fresh(const std::string& why);
   void upstream_ready(const Destination& bound);
   void upstream_failed(uint8_t socks_reply, int http_status, const std::string& why);
   bool via_concentrator() const { return cfg_.concentrator.has_value(); }
@@ -126,7 +146,9 @@ class ClientSession final : public net::Session {
     uv_udp_t* sock = nullptr;
     uint64_t last_reply_ms = 0;
     uint32_t rtt_us = 0;
-    std::deque<std::pair<uint64_t, bool>> probes;  ///< (sent µs, answered), newest last
+    paths::PathProbes probes;  ///< loss, SRTT and liveness (udp_scheduler.hpp)
+    bool was_live = false;     ///< liveness at the last probe tick (a change is reported at once)
+    uint64_t next_probe_us = 0;  ///< when the next regular probe is due
     uint64_t sent = 0, received = 0;
   };
   void datagram_start();
@@ -146,6 +168,12 @@ class ClientSession final : public net::Session {
   bool dg_fallback_ = false;
   uint64_t dg_started_ms_ = 0;
   uint64_t dg_sent_ = 0, dg_received_ = 0, dg_duplicates_ = 0, dg_rejected_ = 0;
+
+  bool prewarmed_ = false;        ///< the current upstream came from the pool
+  bool retried_ = false;          ///< a failed pre-warmed connection was replaced once already
+  bool optimistic_sent_ = false;  ///< the application was told "connected" before the concentrator said so
+  std::string replay_;            ///< bytes sent after the header, kept until the reply for a retry
+  bool replay_full_ = false;      ///< replay_ would pass limits.buffer_bytes: no retry
 
   State state_ = State::detect;
   App app_ = App::socks5;

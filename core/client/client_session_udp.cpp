@@ -229,14 +229,11 @@ void ClientSession::datagram_start() {
     udp_paths_.push_back(std::move(path));
   }
   probe_timer_ = new_timer();
-  uv_timer_start(
-      probe_timer_, [](uv_timer_t* t) { static_cast<ClientSession*>(static_cast<net::Session*>(t->data))->send_probes(); },
-      0, cfg_.udp.probe_interval_ms);
+  send_probes();
 }
 
 std::vector<paths::UdpPathState> ClientSession::udp_path_states() const {
-  const uint64_t now = uv_now(loop());
-  const uint64_t interval = cfg_.udp.probe_interval_ms;
+  const uint64_t interval_us = uint64_t{cfg_.udp.probe_interval_ms} * 1000;
   const uint64_t now_us = uv_hrtime() / 1000;
   std::vector<paths::UdpPathState> out;
   for (const auto& p : udp_paths_) {
@@ -244,31 +241,45 @@ std::vector<paths::UdpPathState> ClientSession::udp_path_states() const {
     st.id = p->id;
     st.backup = p->backup;
     st.weight = p->weight;
-    st.live = p->last_reply_ms && now - p->last_reply_ms <= 3 * interval;
-    st.rtt_us = p->rtt_us;
-    // Loss over the probes old enough to have been answered.
-    unsigned due = 0, lost = 0;
-    for (const auto& [sent_us, answered] : p->probes) {
-      if (now_us - sent_us < 2 * interval * 1000) continue;
-      ++due;
-      lost += !answered;
-    }
-    st.loss_percent = due ? static_cast<uint8_t>(lost * 100 / due) : 0;
+    st.live = p->probes.live(now_us, interval_us);
+    st.rtt_us = p->probes.srtt_us();
+    st.loss_percent = p->probes.loss_percent(now_us, interval_us);
     out.push_back(st);
   }
   return out;
 }
 
+// The probe timer's tick: regular probes every interval on every path, a
+// retry on a path whose last probe went unanswered (so a dead path is found
+// in a few RTTs, not intervals), and a probe round at once when a path's
+// liveness changes, so the concentrator hears of it on the paths that work.
 void ClientSession::send_probes() {
-  if (closing()) return;
-  const auto states = udp_path_states();
+  if (closing() || !probe_timer_) return;
+  const uint64_t interval_us = uint64_t{cfg_.udp.probe_interval_ms} * 1000;
+  uint64_t now_us = uv_hrtime() / 1000;
+  auto states = udp_path_states();
+  bool changed = false;
+  for (size_t i = 0; i < udp_paths_.size(); ++i) {
+    auto& p = *udp_paths_[i];
+    if (states[i].live != p.was_live) {
+      changed = true;
+      BRAID_LOG(info, "[s%llu] datagram path %s %s", static_cast<unsigned long long>(id()),
+                p.name.empty() ? "(default)" : p.name.c_str(),
+                states[i].live ? "answers probes: live" : "stopped answering probes: dead");
+      p.was_live = states[i].live;
+    }
+  }
   datagram::Packet probe;
   probe.type = datagram::Type::probe;
   probe.association = association_;
+  probe.interval_ms = static_cast<uint16_t>(std::min<uint32_t>(cfg_.udp.probe_interval_ms, 65535));
   for (const auto& st : states) probe.paths.push_back({st.id, st.live, st.backup, st.rtt_us, st.loss_percent});
   for (auto& p : udp_paths_) {
+    now_us = uv_hrtime() / 1000;
+    const bool regular = now_us >= p->next_probe_us;
+    const bool retry = !regular && (changed || p->probes.retry_due(now_us, interval_us));
+    if (!regular && !retry) continue;
     // Stamped per path, so the sends before it do not count in its RTT.
-    const uint64_t now_us = uv_hrtime() / 1000;
     probe.sent_us = now_us;
     probe.seq = dg_seq_++;
     probe.path = p->id;
@@ -276,9 +287,24 @@ void ClientSession::send_probes() {
     uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(packet.data())),
                              static_cast<unsigned>(packet.size()));
     uv_udp_try_send(p->sock, &b, 1, reinterpret_cast<const sockaddr*>(&conc_udp_));
-    p->probes.emplace_back(now_us, false);
-    if (p->probes.size() > 10) p->probes.pop_front();
+    p->probes.sent(now_us, retry);
+    if (regular)
+      p->next_probe_us = p->next_probe_us ? std::max(p->next_probe_us + interval_us, now_us + interval_us / 2)
+                                          : now_us + interval_us;
   }
+  // The next tick: the next regular probe or answer deadline, whichever is first.
+  uint64_t next_us = UINT64_MAX;
+  for (const auto& p : udp_paths_) {
+    next_us = std::min(next_us, p->next_probe_us);
+    if (const uint64_t c = p->probes.next_check_us(interval_us)) next_us = std::min(next_us, c);
+  }
+  now_us = uv_hrtime() / 1000;
+  const uint64_t wait_ms = next_us == UINT64_MAX ? cfg_.udp.probe_interval_ms
+                           : next_us <= now_us  ? 1
+                                                : (next_us - now_us + 999) / 1000;
+  uv_timer_start(
+      probe_timer_, [](uv_timer_t* t) { static_cast<ClientSession*>(static_cast<net::Session*>(t->data))->send_probes(); },
+      wait_ms, 0);
   // No answer on any path for a while: UDP to the concentrator is blocked
   // here, so datagrams go framed over MPTCP until probes come back.
   const uint64_t now = uv_now(loop());
@@ -301,6 +327,8 @@ bool ClientSession::send_datagram(const Destination& to, const char* data, size_
   p.seq = dg_seq_++;
   p.address = to;
   p.payload.assign(data, len);
+  // The concentrator answers this destination with the same scheduler.
+  p.sched = static_cast<uint8_t>(1 + static_cast<uint8_t>(sched->kind()));
   bool sent = false;
   for (uint8_t pid : sched->pick(udp_path_states())) {
     for (auto& path : udp_paths_) {
@@ -332,12 +360,10 @@ void ClientSession::on_path_packet(UdpPath& path, const char* data, size_t len) 
   }
   ++path.received;
   if (p.type == datagram::Type::probe_reply) {
-    const uint64_t now_us = uv_hrtime() / 1000;
-    for (auto& [sent_us, answered] : path.probes)
-      if (sent_us == p.sent_us) answered = true;
-    const uint32_t sample = static_cast<uint32_t>(now_us - p.sent_us);
-    path.rtt_us = path.rtt_us ? (path.rtt_us * 7 + sample) / 8 : sample;  // RFC 6298-style smoothing
+    path.probes.answered(p.sent_us, uv_hrtime() / 1000);
+    path.rtt_us = path.probes.srtt_us();
     path.last_reply_ms = uv_now(loop());
+    if (!path.was_live) send_probes();  // back: tell the concentrator now
     if (dg_fallback_) {
       dg_fallback_ = false;
       BRAID_LOG(info, "[s%llu] datagram probes answered again on %s: back to the datagram carrier",

@@ -83,8 +83,14 @@ bool Engine::start(std::string& error) {
   } else {
     paths_->on_change = [this] {
       save_state();
+      // Pre-warmed connections whose initial path went away or off go too.
+      if (pool_) pool_->paths_changed();
       if (api_) api_->broadcast(control::paths_event(*this));
     };
+  }
+  if (cfg_.concentrator && cfg_.pool.enabled()) {
+    pool_ = std::make_unique<Pool>(loop_, cfg_, tls_.get(), [this] { return bind_devices(); });
+    pool_->start();
   }
 
   second_ = new uv_timer_t;
@@ -159,6 +165,11 @@ std::vector<Engine::Listening> Engine::listening() const {
 std::vector<std::string> Engine::bind_devices() {
   if (!paths_) return {};
   return paths_->bind_devices();
+}
+
+std::optional<PooledConnection> Engine::take_pooled() {
+  if (!pool_) return std::nullopt;
+  return pool_->take();
 }
 
 std::vector<ClientHooks::UdpPathInfo> Engine::udp_paths() {
@@ -271,6 +282,7 @@ void Engine::save_state() {
 
 void Engine::stop(std::function<void()> done) {
   for (auto& b : listeners_) b.listener->close();
+  if (pool_) pool_->stop();
   if (api_) api_->close();
   if (second_) {
     uv_close(reinterpret_cast<uv_handle_t*>(second_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });

@@ -15,6 +15,7 @@
 
 #include "client/client_session.hpp"
 #include "client/frontend.hpp"
+#include "client/pool.hpp"
 #include "config/config.hpp"
 #include "control/api_server.hpp"
 #include "net/listener.hpp"
@@ -60,6 +61,8 @@ class Engine final : public ClientHooks {
   const std::string& control_token() const { return token_; }
   /// Saves remembered policies, mode and totals now.
   void save_state();
+  /// The pool of pre-warmed connections (enabled false without one).
+  PoolStats pool_stats() const { return pool_ ? pool_->stats() : PoolStats{}; }
 
   // ClientHooks
   std::vector<std::string> bind_devices() override;
@@ -69,6 +72,10 @@ class Engine final : public ClientHooks {
   void on_subflows(uint64_t session, const std::vector<platform::SubflowStats>& subflows) override;
   void on_session_end(uint64_t session) override;
   const net::TlsContext* concentrator_tls() override { return tls_.get(); }
+  std::optional<PooledConnection> take_pooled() override;
+  void note_pool_fallback() override {
+    if (pool_) pool_->note_fallback();
+  }
 
  private:
   void on_accept(uv_stream_t* server, Frontend f);
@@ -92,6 +99,7 @@ class Engine final : public ClientHooks {
   paths::Telemetry telemetry_;
   std::unique_ptr<control::ApiServer> api_;
   std::unique_ptr<net::TlsContext> tls_;  ///< towards the concentrator; null without one or in plaintext
+  std::unique_ptr<Pool> pool_;            ///< pre-warmed connections to the concentrator; null without one or when off
   std::string token_;
   uv_timer_t* second_ = nullptr;
   uint64_t seconds_ = 0;

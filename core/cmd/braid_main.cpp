@@ -198,12 +198,16 @@ int run_up(const UpOptions& o) {
                "concentrator %s cross the network in clear. For tests only.",
                cfg.concentrator->address.to_string().c_str());
   if (cfg.concentrator)
-    BRAID_LOG(info, "upstream: concentrator %s as user %s, %s, one %s connection per proxied connection",
+    BRAID_LOG(info, "upstream: concentrator %s as user %s, %s, one %s connection per proxied connection, %s%s",
               cfg.concentrator->address.to_string().c_str(), cfg.concentrator->user.c_str(),
               cfg.concentrator->insecure_plaintext        ? "NO TLS"
               : !cfg.concentrator->fingerprint.empty() ? ("TLS 1.3, pinned " + cfg.concentrator->fingerprint).c_str()
                                                        : "TLS 1.3, certificate checked against CAs",
-              cfg.mptcp ? "MPTCP" : "TCP");
+              cfg.mptcp ? "MPTCP" : "TCP",
+              cfg.pool.enabled() ? ("pre-warmed (pool " + std::to_string(cfg.pool.min) + "-" +
+                                    std::to_string(cfg.pool.max) + ")").c_str()
+                                 : "dialled on demand (pool off)",
+              cfg.optimistic_reply ? ", optimistic SOCKS5/CONNECT replies" : "");
   else
     BRAID_LOG(info, "upstream: direct to destinations over %s (no concentrator configured)",
               cfg.mptcp ? "MPTCP" : "TCP");

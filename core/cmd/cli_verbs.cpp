@@ -140,6 +140,21 @@ int cli_status(const CliTarget& t) {
                                         ? "direct to destinations (no concentrator)"
                                         : ("concentrator " + s["concentrator"].get<std::string>()).c_str());
   std::printf("mptcp:        %s\n", s["mptcp"]["detail"].get<std::string>().c_str());
+  if (s.contains("pool") && s["pool"].value("enabled", false)) {
+    const auto& p = s["pool"];
+    std::printf("pool:         %llu idle, %llu opening (target %llu, %llu-%llu); %llu hits, %llu misses, %llu fallbacks, "
+                "%llu refill failures%s\n",
+                p["idle"].get<unsigned long long>(), p["opening"].get<unsigned long long>(),
+                p["target"].get<unsigned long long>(), p["min"].get<unsigned long long>(),
+                p["max"].get<unsigned long long>(), p["hits"].get<unsigned long long>(),
+                p["misses"].get<unsigned long long>(), p["fallbacks"].get<unsigned long long>(),
+                p["refill_failures"].get<unsigned long long>(),
+                p["last_error"].get<std::string>().empty()
+                    ? ""
+                    : ("; last: " + p["last_error"].get<std::string>()).c_str());
+  } else if (!s["concentrator"].is_null()) {
+    std::printf("pool:         off (every connect dials the concentrator)\n");
+  }
   std::printf("path control: %s\n", s["path_control"]["available"].get<bool>()
                                         ? "available"
                                         : ("unavailable: " + s["path_control"]["reason"].get<std::string>()).c_str());

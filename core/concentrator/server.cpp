@@ -65,7 +65,10 @@ bool Server::start(std::string& error) {
   BRAID_LOG(info, "destinations: refusing loopback, private, link-local, multicast and this machine's %zu addresses%s",
             guard_.policy().own_addresses().size(), rules.c_str());
   listener_ = std::make_unique<net::Listener>(loop_);
-  if (listener_->listen(cfg_.listen, cfg_.mptcp, [this](uv_stream_t* s) { on_accept(s); }, error) < 0) return false;
+  if (listener_->listen(cfg_.listen, cfg_.mptcp, [this](uv_stream_t* s) { on_accept(s); }, error,
+                        cfg_.tcp_fastopen ? kFastOpenQueue : 0) < 0)
+    return false;
+  if (cfg_.tcp_fastopen) report_fastopen();
   std::string why;
   if (!open_udp(why)) BRAID_LOG(warn, "datagram carrier unavailable: %s (UDP goes framed over MPTCP)", why.c_str());
   if (cfg_.mptcp && !listener_->is_mptcp())
@@ -91,7 +94,31 @@ void Server::on_accept(uv_stream_t* server) {
     s->refuse_busy();
     return;
   }
-  s->start();
+  s->begin();
+}
+
+void Server::report_fastopen() {
+  // A client's ClientHello may ride in its SYN (RFC 7413): a cold connect
+  // saves a round trip. Replaying such a SYN only replays a ClientHello,
+  // which starts a handshake nobody can finish, so it is safe to accept.
+  if (int rc = listener_->fastopen_error(); rc < 0) {
+    BRAID_LOG(info, "TCP Fast Open: not available on the listening socket (%s)", net::describe_error(rc).c_str());
+    return;
+  }
+  platform::FastOpenSysctl s;
+  const int rc = platform::fastopen_server_sysctl(true, s);
+  if (s.after >= 0 && (s.after & platform::kFastOpenServer)) {
+    if (s.after != s.before)
+      BRAID_LOG(info, "TCP Fast Open: on (raised net.ipv4.tcp_fastopen from %d to %d in this network namespace)",
+                s.before, s.after);
+    else
+      BRAID_LOG(info, "TCP Fast Open: on");
+    return;
+  }
+  BRAID_LOG(info,
+            "TCP Fast Open: off: net.ipv4.tcp_fastopen is %d, without the server bit (2), and setting it failed (%s); "
+            "cold connects from clients take one more round trip. As root: sysctl -w net.ipv4.tcp_fastopen=3",
+            s.before, net::describe_error(rc).c_str());
 }
 
 bool Server::open_udp(std::string& error) {

@@ -52,6 +52,9 @@ class Server final : public DatagramHub {
 
  private:
   void ensure_mptcp_limits();
+  void report_fastopen();
+  /// Pending TCP Fast Open requests the listener accepts at once.
+  static constexpr int kFastOpenQueue = 256;
   void on_accept(uv_stream_t* server);
   bool open_udp(std::string& error);
 

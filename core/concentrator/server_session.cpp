@@ -33,6 +33,23 @@ void ServerSession::attach(Auth* auth, std::unique_ptr<net::TlsEngine> tls) {
   peer_ = Destination::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss)).host();
 }
 
+void ServerSession::begin() {
+  start();
+  // Without TLS the connection is established already.
+  if (!downstream_tls()) await_request();
+}
+
+void ServerSession::on_downstream_tls_ready() { await_request(); }
+
+void ServerSession::await_request() {
+  // A client's pool connects ahead of need: until the first byte of a
+  // request, the wait is the pool's limit, not the handshake's. A busy
+  // answer is not held back that long.
+  if (busy_ || state_ != State::request || !in_.empty()) return;
+  idle_wait_ = true;
+  restart_handshake_timer(limits().pool_idle_ms);
+}
+
 void ServerSession::answer_and_close(uint8_t status, const std::string& why) {
   switch (status) {
     case wire::kNotAllowed: guard_.count(Guard::Refusal::destination); break;
@@ -57,6 +74,11 @@ void ServerSession::on_downstream_bytes() {
     return;
   }
   if (state_ != State::request) return;  // early data waits in in_
+  if (idle_wait_ && !in_.empty()) {
+    // The request began: the rest of it, and the connect, get the handshake timeout.
+    idle_wait_ = false;
+    restart_handshake_timer(limits().handshake_timeout_ms);
+  }
   if (busy_) {
     answer_and_close(wire::kBusy, "connection limit reached (limits.max_connections)");
     return;
@@ -65,6 +87,14 @@ void ServerSession::on_downstream_bytes() {
   if (r.status == Parse::need_more) return;
   if (r.status == Parse::error) {
     answer_and_close(r.code, "rejected a request");
+    return;
+  }
+  // Checked at accept and again here: connections opened before an address
+  // was blocked (a client's pool keeps some for minutes) must not carry
+  // more guesses after it.
+  if (auth_ && auth_->limiter.blocked(peer_, uv_now(loop()))) {
+    close("refused without checking: " + peer_ + " failed to log in " + std::to_string(AuthLimiter::kMaxFailures) +
+          " times within " + std::to_string(AuthLimiter::kWindowMs / 1000) + " s");
     return;
   }
   if (!auth_ || !auth_->users.check(r.value.user, r.value.token)) {
@@ -209,6 +239,7 @@ void ServerSession::on_datagram_packet(const char* data, size_t len, const socka
   ClientPath& cp = client_paths_[p.path];
   std::memcpy(&cp.address, from, from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   cp.known = true;
+  cp.last_heard_ms = uv_now(loop());
   switch (p.type) {
     case datagram::Type::data: {
       touch();
@@ -216,12 +247,16 @@ void ServerSession::on_datagram_packet(const char* data, size_t len, const socka
       // Bounded: a client talking to very many peers starts the set afresh
       // (a forgotten peer's replies then go framed, which still arrives).
       if (datagram_peers_.size() >= kMaxDatagramPeers) datagram_peers_.clear();
-      datagram_peers_.insert(p.address.to_string());
+      // The client's rule for this destination picks the downstream scheduler
+      // too (TYPE bits 4-5); without one, the association's SCHED.
+      datagram_peers_[p.address.to_string()] =
+          p.sched ? static_cast<paths::Scheduler>(p.sched - 1) : scheduler_->kind();
       udp_send_to(p.address, p.payload.data(), p.payload.size());
       break;
     }
     case datagram::Type::probe: {
       for (const auto& r : p.paths) client_paths_[r.path].report = r;
+      if (p.interval_ms) probe_interval_ms_ = p.interval_ms;
       datagram::Packet reply;
       reply.type = datagram::Type::probe_reply;
       reply.association = association_;
@@ -236,13 +271,24 @@ void ServerSession::on_datagram_packet(const char* data, size_t len, const socka
   }
 }
 
-void ServerSession::send_datagram_down(const Destination& from, const char* data, size_t len) {
+// A path carries downstream datagrams while the client says it is live AND
+// its packets still arrive here: silent for two probe intervals plus a
+// margin means two probes in a row missed (≈ 0.25 % of intervals by chance
+// at 5 % loss), so the path is left before the client's report of it could
+// come. Data packets count as heard too.
+bool ServerSession::path_live(const ClientPath& cp) const {
+  const uint64_t rtt_ms = cp.report.rtt_us / 1000;
+  const uint64_t silence = 2ull * probe_interval_ms_ + std::max<uint64_t>(50, rtt_ms);
+  return cp.report.live && uv_now(loop()) - cp.last_heard_ms <= silence;
+}
+
+void ServerSession::send_datagram_down(const Destination& from, const char* data, size_t len, paths::Scheduler kind) {
   std::vector<paths::UdpPathState> states;
   for (const auto& [pid, cp] : client_paths_) {
     if (!cp.known) continue;
     paths::UdpPathState st;
     st.id = pid;
-    st.live = cp.report.live;
+    st.live = path_live(cp);
     st.backup = cp.report.backup;
     st.rtt_us = cp.report.rtt_us;
     st.loss_percent = cp.report.loss_percent;
@@ -254,7 +300,9 @@ void ServerSession::send_datagram_down(const Destination& from, const char* data
   p.seq = down_seq_++;
   p.address = from;
   p.payload.assign(data, len);
-  for (uint8_t pid : scheduler_->pick(states)) {
+  auto& sched = kind == scheduler_->kind() ? scheduler_ : peer_schedulers_[kind];
+  if (!sched) sched = std::make_unique<paths::UdpScheduler>(kind);
+  for (uint8_t pid : sched->pick(states)) {
     p.path = pid;
     if (hub_->send_packet(reinterpret_cast<const sockaddr*>(&client_paths_[pid].address), datagram::encode(p, key_, datagram::Direction::downstream)))
       ++dg_out_;
@@ -292,9 +340,11 @@ void ServerSession::on_udp_frames() {
 void ServerSession::on_udp_reply(const sockaddr* from, const char* data, size_t len) {
   if (state_ != State::udp) return;
   const Destination source = Destination::from_sockaddr(from);
-  if (association_ && datagram_peers_.count(source.to_string())) {
-    send_datagram_down(source, data, len);
-    return;
+  if (association_) {
+    if (auto it = datagram_peers_.find(source.to_string()); it != datagram_peers_.end()) {
+      send_datagram_down(source, data, len, it->second);
+      return;
+    }
   }
   Bytes frame;
   wire::encode_datagram(Destination::from_sockaddr(from), bytes_of(data, len), frame);
@@ -400,6 +450,12 @@ void ServerSession::on_handshake_timeout() {
     answer_and_close(wire::kTimedOut, "no connection to " + target_.to_string() + " within the handshake timeout");
     return;
   }
+  if (idle_wait_) {
+    // A pre-warmed connection the client never needed: routine, not an error.
+    close_quietly("idle for " + std::to_string(limits().pool_idle_ms / 1000) +
+                  " s without a request (limits.pool_idle_ms)");
+    return;
+  }
   guard_.count(Guard::Refusal::handshake_timeout);
   close("no complete request within the handshake timeout");
 }
@@ -408,6 +464,10 @@ void ServerSession::on_downstream_eof_in_handshake() {
   if (state_ == State::connecting) return;  // passed on once relaying
   if (state_ == State::udp) {
     close("the client ended the UDP association");
+    return;
+  }
+  if (idle_wait_) {
+    close_quietly("the client closed a pre-warmed connection it did not use");
     return;
   }
   close("the client closed before sending a complete request");

@@ -35,9 +35,13 @@ class ServerSession final : public net::Session {
   /// Answers "busy" (after the TLS handshake, with TLS) and closes (the
   /// connection limit is reached).
   void refuse_busy();
-  /// Before start(): the users to check and, unless insecure_plaintext, TLS
+  /// Before begin(): the users to check and, unless insecure_plaintext, TLS
   /// on the client connection.
   void attach(Auth* auth, std::unique_ptr<net::TlsEngine> tls);
+  /// Starts reading the client. A connection may then wait for its request
+  /// up to limits.pool_idle_ms once it is established (TLS done): clients
+  /// keep pre-warmed connections.
+  void begin();
   /// The client's IP address, as text.
   const std::string& peer() const { return peer_; }
   /// The authenticated user ("" before the request is accepted); limits
@@ -50,6 +54,7 @@ class ServerSession final : public net::Session {
     sockaddr_storage address{};  ///< where this client path's packets come from (NAT-friendly)
     bool known = false;
     datagram::PathReport report;  ///< the client's view of the path, from its probes
+    uint64_t last_heard_ms = 0;   ///< the last authenticated packet from this path
   };
 
   void on_downstream_bytes() override;
@@ -57,7 +62,11 @@ class ServerSession final : public net::Session {
   void on_dialed(int status) override;
   void on_handshake_timeout() override;
   void on_downstream_eof_in_handshake() override;
+  void on_downstream_tls_ready() override;
+  /// Established, no byte of a request yet: the wait is limits.pool_idle_ms.
+  void await_request();
   void answer_and_close(uint8_t status, const std::string& why);
+  bool idle_wait_ = false;  ///< waiting for the first byte of a request on an established connection
 
   // Hardening (guard.hpp): per-user sessions, the destination policy, lookups.
   /// Counts this session against user_'s limit once; false after refusing it.
@@ -88,15 +97,21 @@ class ServerSession final : public net::Session {
 
   // Datagram carrier (KIND udp_datagram)
   bool start_datagram(size_t header_length);
-  void send_datagram_down(const Destination& from, const char* data, size_t len);
+  void send_datagram_down(const Destination& from, const char* data, size_t len, paths::Scheduler kind);
   DatagramHub* hub_;
   uint32_t association_ = 0;
   datagram::Key key_{};
-  std::unique_ptr<paths::UdpScheduler> scheduler_;
+  std::unique_ptr<paths::UdpScheduler> scheduler_;  ///< the association's SCHED: sources the client named none for
+  /// The scheduler of the rule each destination matched at the client (from
+  /// its datagrams' TYPE bits), one instance per kind for weighted's state.
+  std::map<paths::Scheduler, std::unique_ptr<paths::UdpScheduler>> peer_schedulers_;
+  uint32_t probe_interval_ms_ = 500;  ///< the client's, from its probes
+  bool path_live(const ClientPath& cp) const;
   datagram::ReplayWindow replay_;
   uint64_t down_seq_ = 1;
   std::map<uint8_t, ClientPath> client_paths_;
-  std::set<std::string> datagram_peers_;  ///< destinations the client reaches by datagram
+  /// Destinations the client reaches by datagram, and the downstream scheduler for each.
+  std::map<std::string, paths::Scheduler> datagram_peers_;
   uint64_t dg_in_ = 0, dg_out_ = 0, dg_forged_ = 0, dg_replayed_ = 0;
 
   const config::ConcentratorConfig& cfg_;

@@ -193,6 +193,25 @@ void check_scheduler(const std::string& c, const std::string& at) {
     field_error(at, "expected redundant, lowest-rtt or weighted, got \"" + c + "\"");
 }
 
+// "pool": {"min": 2, "max": 16, "max_idle_ms": 60000}; true or {} for the
+// defaults; false or null for none.
+void read_pool(const json& v, Pool& p) {
+  if (v.is_null() || (v.is_boolean() && !v.get<bool>())) {
+    p.min = p.max = 0;
+    return;
+  }
+  if (v.is_boolean()) return;
+  reject_unknown(v, "pool", {"min", "max", "max_idle_ms"});
+  if (v.contains("min")) p.min = get_u32(v["min"], "pool.min", 0, 64);
+  if (v.contains("max")) p.max = get_u32(v["max"], "pool.max", 0, 64);
+  if (v.contains("max_idle_ms")) p.max_idle_ms = get_u32(v["max_idle_ms"], "pool.max_idle_ms", 1000, 3600000);
+  // One bound given alone moves the other default out of its way.
+  if (!v.contains("max") && p.min > p.max) p.max = p.min;
+  if (!v.contains("min") && p.min > p.max) p.min = p.max;
+  if (p.min > p.max)
+    field_error("pool.min", "must not exceed pool.max (" + std::to_string(p.max) + "), got " + std::to_string(p.min));
+}
+
 void read_udp(const json& v, Udp& u) {
   reject_unknown(v, "udp", {"carrier", "scheduler", "preset", "rules", "probe_interval_ms"});
   if (v.contains("carrier")) check_carrier(u.carrier = get_string(v["carrier"], "udp.carrier"), "udp.carrier");
@@ -248,7 +267,11 @@ std::optional<ClientConfig> parse_client_config(const std::string& text, std::st
   return parse_with<ClientConfig>(text, error, [](const json& root) {
     ClientConfig c = default_client_config();
     reject_unknown(root, "", {"socks", "http", "mixed", "auth", "concentrator", "mptcp", "limits", "log_level", "control",
-                              "paths", "mode", "manage_endpoints", "state_file", "udp"});
+                              "paths", "mode", "manage_endpoints", "state_file", "udp", "pool", "optimistic_reply",
+                              "tcp_fastopen"});
+    if (root.contains("pool")) read_pool(root["pool"], c.pool);
+    if (root.contains("optimistic_reply")) c.optimistic_reply = get_bool(root["optimistic_reply"], "optimistic_reply");
+    if (root.contains("tcp_fastopen")) c.tcp_fastopen = get_bool(root["tcp_fastopen"], "tcp_fastopen");
     if (root.contains("control")) {
       const auto& k = root["control"];
       if (k.is_null() || (k.is_boolean() && !k.get<bool>())) {
@@ -332,8 +355,10 @@ void read_concentrator_limits(json& v, Limits& l) {
     l.max_connections_per_user = get_u32(v["max_connections_per_user"], "limits.max_connections_per_user", 1, 1000000);
   if (v.contains("max_dns_lookups"))
     l.max_dns_lookups = get_u32(v["max_dns_lookups"], "limits.max_dns_lookups", 1, 65536);
+  if (v.contains("pool_idle_ms")) l.pool_idle_ms = get_u32(v["pool_idle_ms"], "limits.pool_idle_ms", 1000, 86400000);
   v.erase("max_connections_per_user");
   v.erase("max_dns_lookups");
+  v.erase("pool_idle_ms");
 }
 
 // "destinations": {"allow": ["10.31.9.0/24"], "deny": ["any port 25"]}.
@@ -364,7 +389,8 @@ std::optional<ConcentratorConfig> parse_concentrator_config(const std::string& t
       field_error("tokens", "replaced by named users: put \"users_file\" here and add users with "
                             "`braid-concentrator user add NAME` (or start afresh with `braid-concentrator init`)");
     reject_unknown(root, "", {"listen", "users_file", "public_address", "tls", "insecure_plaintext", "mptcp",
-                              "mptcp_subflows", "limits", "log_level", "destinations"});
+                              "mptcp_subflows", "limits", "log_level", "destinations", "tcp_fastopen"});
+    if (root.contains("tcp_fastopen")) c.tcp_fastopen = get_bool(root["tcp_fastopen"], "tcp_fastopen");
     if (root.contains("public_address")) {
       c.public_address = get_string(root["public_address"], "public_address");
       if (!parse_host_port(c.public_address))
@@ -516,6 +542,10 @@ std::string to_json(const ClientConfig& c) {
   }
   j["udp"] = {{"carrier", c.udp.carrier}, {"scheduler", c.udp.scheduler}, {"rules", rules},
               {"probe_interval_ms", c.udp.probe_interval_ms}};
+  j["pool"] = c.pool.enabled() ? json{{"min", c.pool.min}, {"max", c.pool.max}, {"max_idle_ms", c.pool.max_idle_ms}}
+                               : json(false);
+  j["optimistic_reply"] = c.optimistic_reply;
+  j["tcp_fastopen"] = c.tcp_fastopen;
   return j.dump(2);
 }
 

@@ -25,6 +25,9 @@ struct Limits {
   // Concentrator only (the client's config does not accept them):
   uint32_t max_connections_per_user = 1024;  ///< one user's sessions at once; more are refused
   uint32_t max_dns_lookups = 128;            ///< name lookups in flight; more are refused
+  /// How long an established connection may wait for its request header
+  /// (a client's pre-warmed connection); longer than the clients' pool.max_idle_ms.
+  uint32_t pool_idle_ms = 120000;
   bool zero_copy = true;                  ///< relay plain streams with splice(2)
 };
 
@@ -96,6 +99,18 @@ Udp default_udp();
 /// "realtime" preset: the default becomes datagram/redundant.
 void apply_realtime_preset(Udp& u);
 
+/// Pre-warmed connections to the concentrator (docs/PROTOCOL.md, "Pre-warmed
+/// connections"). The number kept follows the connects of the last 10 s,
+/// between min and max; max 0 turns the pool off.
+struct Pool {
+  uint32_t min = 2;
+  uint32_t max = 16;
+  /// An idle connection older than this is replaced; keep it below the
+  /// concentrator's limits.pool_idle_ms (120 s by default).
+  uint32_t max_idle_ms = 60000;
+  bool enabled() const { return max > 0; }
+};
+
 /// The client daemon (`braid up`).
 struct ClientConfig {
   std::optional<Destination> socks_listen;  ///< SOCKS5 only
@@ -112,6 +127,18 @@ struct ClientConfig {
   bool manage_endpoints = true;                ///< steer the kernel's MPTCP endpoints when allowed
   std::string state_file;                      ///< remembered policies and totals
   Udp udp = default_udp();
+  Pool pool;
+  /// Answer SOCKS5 / HTTP CONNECT success as soon as the request header is
+  /// sent (at once on a pre-warmed connection), before the concentrator
+  /// confirms; a refusal then closes the application's connection instead
+  /// of answering it.
+  bool optimistic_reply = false;
+  /// TCP Fast Open towards the concentrator (the ClientHello rides in the
+  /// SYN). Off: over MPTCP the concentrator cannot answer before the third
+  /// ACK (MPTCP v1 sends the client's key there) and Linux 6.18 holds that
+  /// answer until the client's next segment: a cold connect stalls
+  /// (docs/PROTOCOL.md, "TCP Fast Open").
+  bool tcp_fastopen = false;
 };
 
 /// The server (`braid-concentrator`).
@@ -124,6 +151,10 @@ struct ConcentratorConfig {
   bool mptcp = true;
   uint32_t mptcp_subflows = 8;      ///< path-manager subflow limit to ensure, 0 leaves it alone
   Destinations destinations;        ///< allow/deny lists over the built-in refusals
+  /// Accept TCP Fast Open (a ClientHello in the SYN); sets the namespace's
+  /// net.ipv4.tcp_fastopen server bit when it may. Off by default, as the
+  /// client's (see there).
+  bool tcp_fastopen = false;
   Limits limits;
   std::string log_level = "info";
 };

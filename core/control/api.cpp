@@ -50,6 +50,27 @@ json paths_json(client::Engine& e) {
   return out;
 }
 
+json pool_json(client::Engine& e) {
+  const auto p = e.pool_stats();
+  if (!p.enabled) return {{"enabled", false}};
+  return {{"enabled", true},
+          {"min", p.min},
+          {"max", p.max},
+          {"target", p.target},
+          {"idle", p.idle},
+          {"opening", p.opening},
+          {"hits", p.hits},
+          {"misses", p.misses},
+          {"fallbacks", p.fallbacks},
+          {"opened", p.opened},
+          {"refill_failures", p.refill_failures},
+          {"closed_idle", p.closed_idle},
+          {"expired", p.expired},
+          {"path_drops", p.path_drops},
+          {"backoff_ms", p.backoff_ms},
+          {"last_error", p.last_error}};
+}
+
 json status_json(client::Engine& e) {
   json listening = json::array();
   for (const auto& l : e.listening())
@@ -69,6 +90,7 @@ json status_json(client::Engine& e) {
           {"path_control", control},
           {"mode", pm ? paths::to_string(pm->mode()) : "aggregate"},
           {"connections", e.session_count()},
+          {"pool", pool_json(e)},
           {"paths", paths_json(e)}};
 }
 
@@ -85,6 +107,7 @@ json connections_json(client::Engine& e) {
                    {"bytes_up", c.bytes_up},
                    {"bytes_down", c.bytes_down},
                    {"mptcp", c.mptcp},
+                   {"prewarmed", c.prewarmed},
                    {"paths", per_path}});
   }
   return out;

@@ -9,7 +9,7 @@ namespace braid::net {
 
 Listener::~Listener() { close(); }
 
-int Listener::listen(const Destination& at, bool mptcp, AcceptFn on_accept, std::string& error) {
+int Listener::listen(const Destination& at, bool mptcp, AcceptFn on_accept, std::string& error, int fastopen_queue) {
   sockaddr_storage ss{};
   if (!at.to_sockaddr(ss)) {
     error = "listen address must be an IP address, got " + at.to_string();
@@ -22,6 +22,7 @@ int Listener::listen(const Destination& at, bool mptcp, AcceptFn on_accept, std:
   }
   mptcp_ = sock.mptcp;
   mptcp_error_ = sock.mptcp_error;
+  if (fastopen_queue > 0) fastopen_error_ = platform::enable_fastopen_listen(sock.fd, fastopen_queue);
   tcp_ = new uv_tcp_t;
   uv_tcp_init(loop_, tcp_);
   tcp_->data = this;

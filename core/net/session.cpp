@@ -17,9 +17,6 @@ constexpr size_t kReadChunk = 64 * 1024;
 // Subflow counters are read again after this many relayed bytes, so the last
 // reading before the connection closes is never far behind.
 constexpr uint64_t kSampleEvery = 1 << 20;
-// A connect attempt that has other paths or addresses to fall back on gets
-// this long before the next one is tried.
-constexpr uint64_t kPathAttemptMs = 3000;
 
 }  // namespace
 
@@ -87,6 +84,10 @@ void Session::release() {
 
 void Session::start() {
   last_activity_ = uv_now(loop_);
+  // No Nagle on the accepted side either: a small answer (a SOCKS5 or wire
+  // reply) still unacknowledged would otherwise hold back the next write
+  // (the response) until the peer's delayed ACK, a round trip or more.
+  uv_tcp_nodelay(down_, 1);
   int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(down_), alloc_cb, read_cb);
   if (rc < 0) {
     close("cannot read from the client: " + describe_error(rc));
@@ -95,11 +96,20 @@ void Session::start() {
   arm_timer(limits_.handshake_timeout_ms);
 }
 
+void Session::close_quietly(const std::string& reason) {
+  if (closing_) return;
+  quiet_close_ = true;
+  close(reason);
+}
+
 void Session::close(const std::string& reason) {
   if (closing_) return;
   closing_ = true;
-  BRAID_LOG(info, "[s%llu] closed: %s (up %llu B, down %llu B)", static_cast<unsigned long long>(id_),
-            reason.c_str(), static_cast<unsigned long long>(bytes_up_), static_cast<unsigned long long>(bytes_down_));
+  if (quiet_close_)
+    BRAID_LOG(debug, "[s%llu] closed: %s", static_cast<unsigned long long>(id_), reason.c_str());
+  else
+    BRAID_LOG(info, "[s%llu] closed: %s (up %llu B, down %llu B)", static_cast<unsigned long long>(id_),
+              reason.c_str(), static_cast<unsigned long long>(bytes_up_), static_cast<unsigned long long>(bytes_down_));
   on_closing();
   if (dns_) uv_cancel(reinterpret_cast<uv_req_t*>(&dns_->req));
   stop_splice();  // its watchers go before the sockets they watch
@@ -188,6 +198,10 @@ void Session::on_read(Side side, ssize_t nread, const uv_buf_t* buf) {
         on_tls_failed(side == Side::up, why + " during the TLS handshake");
         return;
       }
+      if (side == Side::up && !relaying_ && !manual_) {
+        on_upstream_lost(why);
+        return;
+      }
       close(why);
     }
     return;
@@ -211,8 +225,11 @@ void Session::on_ciphertext(Side side, char* owned, size_t n) {
     on_tls_failed(side == Side::up, std::string(side == Side::down ? "client" : "upstream") + ": " + t.error());
     return;
   }
-  if (!was_done && t.handshake_done() && side == Side::up) {
-    on_upstream_tls_ready();
+  if (!was_done && t.handshake_done()) {
+    if (side == Side::up)
+      on_upstream_tls_ready();
+    else
+      on_downstream_tls_ready();
     if (closing_) return;
   }
   if (!t.plaintext().empty()) {
@@ -318,13 +335,20 @@ void Session::write_raw(Side side, char* owned, size_t len, bool close_after) {
     Session* s = r->session;
     const Side side = r->side;
     const bool close_after = r->close_after;
+    uv_stream_t* handle = w->handle;
     std::free(r->buf);
     delete r;
     // On UV_ECANCELED the handle is closing and the session with it.
     if (status == UV_ECANCELED || s->closing_) return;
+    // A write to an upstream that drop_upstream() let go of.
+    if (handle != reinterpret_cast<uv_stream_t*>(side == Side::down ? s->down_ : s->up_)) return;
     if (status < 0) {
-      s->close(std::string("writing to the ") + (side == Side::down ? "client" : "upstream") +
-               " failed: " + describe_error(status));
+      const std::string why = std::string("writing to the ") + (side == Side::down ? "client" : "upstream") +
+                              " failed: " + describe_error(status);
+      if (side == Side::up && !s->relaying_ && !s->manual_)
+        s->on_upstream_lost(why);
+      else
+        s->close(why);
       return;
     }
     s->on_write_done(side, status, close_after);
@@ -390,6 +414,8 @@ void Session::on_eof(Side from) {
     if (from == Side::down) {
       down_eof_ = true;
       on_downstream_eof_in_handshake();
+    } else if (!manual_) {
+      on_upstream_lost("upstream closed before the stream began");
     } else {
       close("upstream closed before the stream began");
     }
@@ -491,21 +517,7 @@ void Session::resolve(const std::string& host, uint16_t port) {
 }
 
 void Session::dial(std::vector<sockaddr_storage> addrs, bool mptcp) {
-  // Each address is tried on each candidate path in turn: a path that is up
-  // but silent (dead Wi-Fi) must not keep new connections from the others.
-  dial_addrs_.clear();
-  dial_devices_.clear();
-  for (const auto& a : addrs) {
-    if (bind_devices_.empty() || is_loopback(a)) {
-      dial_addrs_.push_back(a);
-      dial_devices_.emplace_back();
-      continue;
-    }
-    for (const auto& d : bind_devices_) {
-      dial_addrs_.push_back(a);
-      dial_devices_.push_back(d);
-    }
-  }
+  dial_targets_ = dial_targets(addrs, bind_devices_);
   dial_index_ = 0;
   dial_mptcp_ = mptcp;
   dial_error_ = 0;
@@ -514,64 +526,51 @@ void Session::dial(std::vector<sockaddr_storage> addrs, bool mptcp) {
 
 void Session::try_dial_next() {
   while (!closing_ && !finishing_) {
-    if (dial_index_ >= dial_addrs_.size()) {
+    if (dial_index_ >= dial_targets_.size()) {
       on_dialed(dial_error_ ? dial_error_ : UV_EHOSTUNREACH);
       return;
     }
-    const sockaddr_storage& addr = dial_addrs_[dial_index_++];
-    platform::StreamSocket sock;
-    if (int rc = platform::open_stream_socket(addr.ss_family, dial_mptcp_, sock); rc < 0) {
-      dial_error_ = rc;
-      continue;
-    }
+    const DialTarget& target = dial_targets_[dial_index_++];
     attempt_ = new_tcp();
-    if (int rc = uv_tcp_open(attempt_, sock.fd); rc < 0) {
-      ::close(sock.fd);
-      dial_error_ = rc;
-      close_handle(reinterpret_cast<uv_handle_t*>(attempt_));
-      attempt_ = nullptr;
-      continue;
-    }
-    up_mptcp_ = sock.mptcp;
-    up_mptcp_error_ = sock.mptcp_error;
-    const std::string& device = dial_devices_[dial_index_ - 1];
-    if (!device.empty()) {
-      if (int rc = platform::bind_to_device(sock.fd, device); rc < 0)
-        BRAID_LOG(debug, "[s%llu] cannot bind to %s: %s", static_cast<unsigned long long>(id_), device.c_str(),
-                  describe_error(rc).c_str());
-    }
-    uv_tcp_nodelay(attempt_, 1);
     auto* req = new ConnectReq{{}, this};
-    int rc = uv_tcp_connect(&req->req, attempt_, reinterpret_cast<const sockaddr*>(&addr),
-                            [](uv_connect_t* c, int status) {
-                              auto* r = reinterpret_cast<ConnectReq*>(c);
-                              Session* s = r->session;
-                              uv_tcp_t* handle = reinterpret_cast<uv_tcp_t*>(c->handle);
-                              delete r;
-                              // Cancelled: the attempt timed out or the session is closing.
-                              if (status == UV_ECANCELED || s->closing_ || s->finishing_ || handle != s->attempt_)
-                                return;
-                              uv_timer_stop(s->connect_timer_);
-                              if (status < 0) {
-                                s->dial_error_ = status;
-                                // A refusal is the host's answer: other paths would hear the same.
-                                if (status == UV_ECONNREFUSED) s->skip_same_address();
-                                s->close_handle(reinterpret_cast<uv_handle_t*>(s->attempt_));
-                                s->attempt_ = nullptr;
-                                s->try_dial_next();
-                                return;
-                              }
-                              s->up_ = s->attempt_;
-                              s->attempt_ = nullptr;
-                              s->on_dialed(0);
-                            });
+    Attempt a;
+    const int rc = start_attempt(
+        attempt_, &req->req, target, {dial_mptcp_, fastopen_}, first_flight_,
+        [](uv_connect_t* c, int status) {
+          auto* r = reinterpret_cast<ConnectReq*>(c);
+          Session* s = r->session;
+          uv_tcp_t* handle = reinterpret_cast<uv_tcp_t*>(c->handle);
+          delete r;
+          // Cancelled: the attempt timed out or the session is closing.
+          if (status == UV_ECANCELED || s->closing_ || s->finishing_ || handle != s->attempt_) return;
+          uv_timer_stop(s->connect_timer_);
+          if (status < 0) {
+            s->dial_error_ = status;
+            // A refusal is the host's answer: other paths would hear the same.
+            if (status == UV_ECONNREFUSED) s->skip_same_address();
+            s->close_handle(reinterpret_cast<uv_handle_t*>(s->attempt_));
+            s->attempt_ = nullptr;
+            s->try_dial_next();
+            return;
+          }
+          s->up_ = s->attempt_;
+          s->attempt_ = nullptr;
+          s->on_connected();
+        },
+        a);
+    if (a.bind_error < 0)
+      BRAID_LOG(debug, "[s%llu] cannot bind to %s: %s", static_cast<unsigned long long>(id_), target.device.c_str(),
+                describe_error(a.bind_error).c_str());
     if (rc < 0) {
-      delete req;
+      if (!a.started) delete req;  // else its callback frees it, cancelled
       dial_error_ = rc;
       close_handle(reinterpret_cast<uv_handle_t*>(attempt_));
       attempt_ = nullptr;
       continue;
     }
+    up_mptcp_ = a.mptcp;
+    up_mptcp_error_ = a.mptcp_error;
+    first_sent_ = a.first_sent;
     uv_timer_start(
         connect_timer_,
         [](uv_timer_t* t) {
@@ -582,18 +581,35 @@ void Session::try_dial_next() {
           s->attempt_ = nullptr;
           s->try_dial_next();
         },
-        dial_index_ < dial_addrs_.size() ? std::min<uint64_t>(limits_.connect_timeout_ms, kPathAttemptMs)
-                                         : limits_.connect_timeout_ms,
-        0);
+        attempt_timeout_ms(dial_index_ < dial_targets_.size(), limits_.connect_timeout_ms), 0);
     return;
   }
 }
 
+void Session::on_connected() {
+  if (first_sent_ < first_flight_.size()) {
+    // What the SYN did not carry (all of it without a TFO cookie) goes
+    // first, before anything the protocol on top writes.
+    const size_t len = first_flight_.size() - first_sent_;
+    char* copy = static_cast<char*>(std::malloc(len));
+    std::memcpy(copy, first_flight_.data() + first_sent_, len);
+    write_raw(Side::up, copy, len, false);
+    if (closing_) return;
+  }
+  first_flight_.clear();
+  first_sent_ = 0;
+  if (tls_[1]) {
+    read_upstream();  // the handshake's answer
+    if (closing_) return;
+  }
+  on_dialed(0);
+}
+
 void Session::skip_same_address() {
   if (dial_index_ == 0) return;
-  const sockaddr_storage& failed = dial_addrs_[dial_index_ - 1];
-  while (dial_index_ < dial_addrs_.size() &&
-         std::memcmp(&dial_addrs_[dial_index_], &failed, sizeof failed) == 0)
+  const sockaddr_storage failed = dial_targets_[dial_index_ - 1].address;
+  while (dial_index_ < dial_targets_.size() &&
+         std::memcmp(&dial_targets_[dial_index_].address, &failed, sizeof failed) == 0)
     ++dial_index_;
 }
 
@@ -603,17 +619,14 @@ void Session::read_upstream() {
   if (rc < 0 && rc != UV_EALREADY) close("cannot read from upstream: " + describe_error(rc));
 }
 
-void Session::start_upstream_tls(std::unique_ptr<TlsEngine> tls) {
-  if (closing_ || !up_) return;
+bool Session::prepare_upstream_tls(std::unique_ptr<TlsEngine> tls, bool fastopen) {
+  if (closing_ || up_ || attempt_ || !tls->start()) return false;  // start(): the ClientHello
   tls_[1] = std::move(tls);
-  const bool ok = tls_[1]->start();  // the ClientHello
-  flush_tls(Side::up, false);
-  if (closing_) return;
-  if (!ok) {
-    on_tls_failed(true, "upstream: " + tls_[1]->error());
-    return;
-  }
-  read_upstream();
+  first_flight_.swap(tls_[1]->ciphertext());
+  tls_[1]->ciphertext().clear();
+  first_sent_ = 0;
+  fastopen_ = fastopen;
+  return true;
 }
 
 void Session::adopt_upstream(uv_tcp_t* connected, std::unique_ptr<TlsEngine> tls, bool mptcp, int mptcp_error) {
@@ -623,6 +636,26 @@ void Session::adopt_upstream(uv_tcp_t* connected, std::unique_ptr<TlsEngine> tls
   up_mptcp_ = mptcp;
   up_mptcp_error_ = mptcp_error;
   tls_[1] = std::move(tls);
+}
+
+void Session::drop_upstream() {
+  if (relaying_ || splicing_) return;
+  // Writes still queued on it are cancelled by the close (their callbacks
+  // see UV_ECANCELED); nothing of it is read any more.
+  close_handle(reinterpret_cast<uv_handle_t*>(up_));
+  up_ = nullptr;
+  tls_[1].reset();
+  up_in_.clear();
+  up_eof_ = false;
+  up_paused_ = false;
+  first_flight_.clear();
+  first_sent_ = 0;
+  subflows_.clear();
+}
+
+void Session::restart_handshake_timer(uint64_t ms) {
+  if (closing_ || relaying_ || manual_) return;
+  arm_timer(ms);
 }
 
 void Session::start_relay() {

@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "config/config.hpp"
+#include "net/dial.hpp"
 #include "net/log.hpp"
 #include "net/tls.hpp"
 #include "braid/platform.hpp"
@@ -49,6 +50,9 @@ class Session {
   void start();
   /// Ends the session; safe to call any number of times from any callback.
   void close(const std::string& reason);
+  /// close(), logged at debug level: for ends that are routine, not news
+  /// (an idle pre-warmed connection closing).
+  void close_quietly(const std::string& reason);
 
  protected:
   // --- hooks for the protocol on top ---
@@ -64,8 +68,13 @@ class Session {
   virtual void on_handshake_timeout() { close("handshake timed out"); }
   /// Called once from close(), before handles are closed.
   virtual void on_closing() {}
-  /// The upstream's TLS handshake completed (start_upstream_tls()).
+  /// The upstream's TLS handshake completed (prepare_upstream_tls()).
   virtual void on_upstream_tls_ready() {}
+  /// The downstream's TLS handshake completed (set_downstream_tls()).
+  virtual void on_downstream_tls_ready() {}
+  /// Before the relay: the upstream closed, failed or could not be written
+  /// to (TLS failures go to on_tls_failed()). The default closes.
+  virtual void on_upstream_lost(const std::string& why) { close(why); }
   /// A TLS side failed (handshake, bad record, truncation); the default closes.
   virtual void on_tls_failed(bool /*upstream*/, const std::string& why) { close(why); }
   /// Downstream sent EOF during the handshake.
@@ -89,13 +98,22 @@ class Session {
   // and the relay see plaintext. Sides without TLS keep the copy-free relay.
   /// Puts TLS on the downstream; call before start().
   void set_downstream_tls(std::unique_ptr<TlsEngine> tls) { tls_[0] = std::move(tls); }
-  /// After dial(): runs the client handshake on the upstream and reads it;
-  /// on_upstream_tls_ready() follows, or on_tls_failed().
-  void start_upstream_tls(std::unique_ptr<TlsEngine> tls);
+  /// Before dial(): TLS on the upstream. The ClientHello is made now, so it
+  /// can leave in the SYN (TCP Fast Open, with @p fastopen, when the kernel
+  /// has a cookie for the server) or right after connecting. After
+  /// on_dialed(0) the handshake runs; on_upstream_tls_ready() follows, or
+  /// on_tls_failed(). False (nothing changed) when OpenSSL cannot start.
+  bool prepare_upstream_tls(std::unique_ptr<TlsEngine> tls, bool fastopen);
   /// Takes over a connected upstream whose TLS handshake is already done
   /// (a pre-warmed connection): the session may write its request at once.
   /// The handle must belong to this loop; the session closes it.
   void adopt_upstream(uv_tcp_t* connected, std::unique_ptr<TlsEngine> tls, bool mptcp, int mptcp_error);
+  /// Before the relay: closes the upstream (and its TLS) so that a new one
+  /// can be dialled; bytes read from it are discarded.
+  void drop_upstream();
+  /// Restarts the handshake timer with @p ms (phases that may wait longer or
+  /// shorter than limits.handshake_timeout_ms).
+  void restart_handshake_timer(uint64_t ms);
   TlsEngine* upstream_tls() const { return tls_[1].get(); }
   TlsEngine* downstream_tls() const { return tls_[0].get(); }
   /// Switches to relaying both ways; bytes already in in_ / up_in_ must have
@@ -191,6 +209,7 @@ class Session {
   void on_write_done(Side side, int status, bool close_after);
   void on_eof(Side from);
   void try_dial_next();
+  void on_connected();
   void skip_same_address();
   void arm_timer(uint64_t ms);
   void on_timer();
@@ -212,9 +231,12 @@ class Session {
   uv_timer_t* connect_timer_ = nullptr;  ///< one connect attempt
   DnsReq* dns_ = nullptr;
 
-  std::vector<sockaddr_storage> dial_addrs_;
-  std::vector<std::string> dial_devices_;  ///< per attempt, "" for unbound
+  std::vector<DialTarget> dial_targets_;
   size_t dial_index_ = 0;
+  std::string first_flight_;  ///< upstream bytes ready before connecting (the ClientHello)
+  size_t first_sent_ = 0;     ///< of first_flight_, what the SYN carried (TCP Fast Open)
+  bool fastopen_ = false;
+  bool quiet_close_ = false;
   bool dial_mptcp_ = false;
   int dial_error_ = 0;
   bool up_mptcp_ = false;

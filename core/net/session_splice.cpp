@@ -106,7 +106,9 @@ void Session::maybe_start_splice() {
 }
 
 void Session::start_splice() {
-  if (splicing_ || !limits_.zero_copy || closing_ || finishing_ || !relaying_ || hold_upstream_ || down_eof_ ||
+  // has_tls() again: the switch must never put a TLS side's ciphertext on
+  // the wire as if it were the stream (or the stream as ciphertext).
+  if (splicing_ || !limits_.zero_copy || has_tls() || closing_ || finishing_ || !relaying_ || hold_upstream_ || down_eof_ ||
       up_eof_ || upstream_queued() != 0 || downstream_queued() != 0)
     return;  // the copy relay carries on; a later write completion asks again
   const int fds[2] = {fd_of(down_), fd_of(up_)};

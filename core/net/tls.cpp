@@ -278,6 +278,10 @@ bool TlsEngine::feed(const char* data, size_t len) {
 }
 
 bool TlsEngine::advance() {
+  // SSL_get_error() reads the thread's error queue: an error another engine
+  // (or EVP, RAND) on this loop thread left there would turn this call's
+  // "want read" into that stale failure (SSL_get_error(3)).
+  ERR_clear_error();
   if (!done_) {
     const int r = SSL_do_handshake(ssl_);
     if (r != 1) {
@@ -294,7 +298,10 @@ bool TlsEngine::advance() {
       held.swap(held_);
       if (!encrypt(held.data(), held.size())) return false;
     }
-    if (close_queued_) SSL_shutdown(ssl_);
+    if (close_queued_) {
+      SSL_shutdown(ssl_);
+      ERR_clear_error();
+    }
   }
   // Decrypt everything buffered: the caller limits what it reads from the
   // socket, so plaintext here is bounded by one read.
@@ -329,6 +336,7 @@ bool TlsEngine::write(const char* data, size_t len) {
 }
 
 bool TlsEngine::encrypt(const char* data, size_t len) {
+  ERR_clear_error();  // as in advance()
   size_t off = 0;
   while (off < len) {
     size_t written = 0;

@@ -97,7 +97,8 @@ const char* error_name(Error e) {
 Bytes encode(const Packet& p, const Key& key, Direction d) {
   Bytes out;
   out.push_back(kMagic);
-  out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(p.type) | static_cast<uint8_t>(d)));
+  const uint8_t sched = p.type == Type::data ? static_cast<uint8_t>((p.sched & 3) << 4) : 0;
+  out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(p.type) | sched | static_cast<uint8_t>(d)));
   put_be(out, p.association, 4);
   put_be(out, p.seq, 8);
   out.push_back(p.path);
@@ -114,6 +115,7 @@ Bytes encode(const Packet& p, const Key& key, Direction d) {
         put_be(out, r.rtt_us, 4);
         out.push_back(r.loss_percent);
       }
+      if (p.interval_ms) put_be(out, p.interval_ms, 2);
     }
   }
   if (!seal(key, out)) out.clear();  // only if OpenSSL fails: nothing is sent
@@ -132,10 +134,13 @@ Error decode(ByteSpan in, const Key& key, Direction expected, Packet& out) {
   Bytes plain;
   if (!open_packet(key, in, plain)) return Error::bad_tag;
   if ((byte_at(in, 1) & 0x80) != static_cast<uint8_t>(expected)) return Error::wrong_direction;
-  const uint8_t type = byte_at(in, 1) & 0x7f;
-  if (type < 1 || type > 3) return Error::bad_type;
+  const uint8_t type = byte_at(in, 1) & 0x0f;
+  const uint8_t sched = (byte_at(in, 1) >> 4) & 3;
+  // Bit 6 is reserved; the scheduler bits only mean something on data.
+  if (type < 1 || type > 3 || (byte_at(in, 1) & 0x40) || (sched && type != 1)) return Error::bad_type;
   out = Packet{};
   out.type = static_cast<Type>(type);
+  out.sched = sched;
   out.association = static_cast<uint32_t>(get_be(in, 2, 4));
   out.seq = get_be(in, 6, 8);
   out.path = byte_at(in, 14);
@@ -163,6 +168,8 @@ Error decode(ByteSpan in, const Key& key, Direction expected, Packet& out) {
       r.loss_percent = byte_at(rest, at + 6);
       out.paths.push_back(r);
     }
+    // INTERVAL_MS is optional (a client without it probes every 500 ms).
+    if (rest.size() >= 9 + n * 7 + 2) out.interval_ms = static_cast<uint16_t>(get_be(rest, 9 + n * 7, 2));
   }
   return Error::none;
 }

@@ -51,11 +51,19 @@ struct Packet {
   uint64_t seq = 0;
   uint8_t path = 0;  ///< the sender's path index
   // data
+  /// Upstream data: the scheduler the client's matching udp.rules rule picked
+  /// for this destination, as 1 + paths::Scheduler (0 = the association's
+  /// SCHED); the concentrator answers this destination with it. Bits 4-5 of
+  /// TYPE, so under the tag.
+  uint8_t sched = 0;
   Destination address;
   std::string payload;
   // probe / probe_reply
   uint64_t sent_us = 0;
   std::vector<PathReport> paths;
+  /// probe: the client's probe interval (ms; 0 = not sent, take 500), so the
+  /// concentrator knows when a silent path has missed probes.
+  uint16_t interval_ms = 0;
 };
 
 /// Which way a packet travels. It is under the tag (bit 7 of TYPE), so a

@@ -6,7 +6,9 @@
 #include "braid/platform.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include <fcntl.h>
 #include <linux/mptcp.h>
@@ -100,6 +102,51 @@ int open_stream_socket(int family, bool want_mptcp, StreamSocket& out) {
 int bind_to_device(int fd, const std::string& ifname) {
   if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), static_cast<socklen_t>(ifname.size())) < 0)
     return -errno;
+  return 0;
+}
+
+int enable_fastopen_connect(int fd) {
+  // Linux 4.11 for TCP; MPTCP sockets pass it to their first subflow (6.2).
+  const int on = 1;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &on, sizeof on) < 0) return -errno;
+  return 0;
+}
+
+int send_in_syn(int fd, const char* data, size_t len) {
+  const ssize_t n = ::send(fd, data, len, MSG_NOSIGNAL);
+  if (n >= 0) return static_cast<int>(n);
+  // EINPROGRESS: no cookie yet, the SYN left without data (it asked for a
+  // cookie); the bytes go again once the connection is up.
+  if (errno == EINPROGRESS || errno == EAGAIN) return 0;
+  return -errno;
+}
+
+int enable_fastopen_listen(int fd, int queue) {
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &queue, sizeof queue) < 0) return -errno;
+  return 0;
+}
+
+int fastopen_server_sysctl(bool enable_server, FastOpenSysctl& out) {
+  // Per network namespace since Linux 4.12.
+  const char* path = "/proc/sys/net/ipv4/tcp_fastopen";
+  out = FastOpenSysctl{};
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  char buf[32] = {};
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  const int read_errno = errno;
+  ::close(fd);
+  if (n <= 0) return n < 0 ? -read_errno : -EIO;
+  out.before = out.after = std::atoi(buf);
+  if (!enable_server || (out.before & kFastOpenServer)) return 0;
+  fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  const std::string value = std::to_string(out.before | kFastOpenServer) + "\n";
+  const ssize_t w = ::write(fd, value.data(), value.size());
+  const int write_errno = errno;
+  ::close(fd);
+  if (w != static_cast<ssize_t>(value.size())) return w < 0 ? -write_errno : -EIO;
+  out.after = out.before | kFastOpenServer;
   return 0;
 }
 

@@ -135,7 +135,9 @@ class Capture(threading.Thread):
             dst = (socket.inet_ntoa(pkt[16:20]), dport)
             with self.lock:
                 self.assoc[assoc] += 1
-                if body[1] == 1:
+                # TYPE bits 0-3; bits 4-5 of data name the client's scheduler
+                # for the destination (docs/PROTOCOL.md).
+                if body[1] & 0x0F == 1:
                     self.data.append((time.monotonic(), ifname, dst, assoc, bytes(body)))
                 else:
                     self.other[(ifname, body[1])] += 1

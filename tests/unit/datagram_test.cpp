@@ -56,6 +56,37 @@ TEST_CASE("datagram: probes carry the client's path table") {
   CHECK(back.paths[1].loss_percent == 100);
 }
 
+TEST_CASE("datagram: data carries the client's scheduler in TYPE bits 4-5; probes their interval") {
+  Packet p;
+  p.type = Type::data;
+  p.association = 9;
+  p.seq = 3;
+  p.sched = 1;  // 1 + redundant
+  p.address = *parse_host_port("10.31.9.2:7");
+  const Bytes wire = encode(p, key_of(3), Direction::upstream);
+  CHECK(wire[1] == 0x11);
+  Packet back;
+  REQUIRE(decode(bytes_of(wire), key_of(3), Direction::upstream, back) == Error::none);
+  CHECK(back.sched == 1);
+  // Without one (0: the association's SCHED) the byte is as before.
+  p.sched = 0;
+  CHECK(encode(p, key_of(3), Direction::upstream)[1] == 0x01);
+  // Scheduler bits on a probe are refused (after the tag is checked).
+  Packet probe;
+  probe.type = Type::probe;
+  probe.association = 9;
+  probe.sched = 2;  // ignored by encode: only data carries it
+  probe.interval_ms = 250;
+  const Bytes pw = encode(probe, key_of(3), Direction::upstream);
+  CHECK(pw[1] == 0x02);
+  REQUIRE(decode(bytes_of(pw), key_of(3), Direction::upstream, back) == Error::none);
+  CHECK(back.interval_ms == 250);
+  probe.interval_ms = 0;  // not sent: an older client
+  REQUIRE(decode(bytes_of(encode(probe, key_of(3), Direction::upstream)), key_of(3), Direction::upstream, back) ==
+          Error::none);
+  CHECK(back.interval_ms == 0);
+}
+
 TEST_CASE("datagram: forged, altered and foreign packets are refused") {
   Packet p;
   p.association = 9;

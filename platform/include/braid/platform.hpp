@@ -37,6 +37,40 @@ int open_stream_socket(int family, bool want_mptcp, StreamSocket& out);
  */
 int bind_to_device(int fd, const std::string& ifname);
 
+/**
+ * TCP Fast Open (RFC 7413) on a client socket (TCP_FASTOPEN_CONNECT; MPTCP
+ * sockets accept it too). connect() then returns at once without sending
+ * anything, and the first send_in_syn() carries its bytes in the SYN when
+ * the kernel holds a cookie for the server; without one the SYN asks for a
+ * cookie and the bytes must be sent again once connected.
+ */
+int enable_fastopen_connect(int fd);
+
+/**
+ * The first send on a socket prepared with enable_fastopen_connect(), right
+ * after connect(). Returns how many bytes the SYN carries (0 when the kernel
+ * had no cookie and sent a plain SYN), or a negative errno.
+ */
+int send_in_syn(int fd, const char* data, size_t len);
+
+/// TCP Fast Open on a listening socket, with at most @p queue pending TFO requests.
+int enable_fastopen_listen(int fd, int queue);
+
+/// This network namespace's TCP Fast Open setting (net.ipv4.tcp_fastopen).
+struct FastOpenSysctl {
+  int before = -1;  ///< the value found, -1 when unreadable
+  int after = -1;   ///< the value now (differs from before when raised)
+};
+
+/**
+ * Reads net.ipv4.tcp_fastopen and, with @p enable_server, adds the server bit
+ * (2) when it is missing (needs CAP_NET_ADMIN in the namespace's owner).
+ * Returns 0, or a negative errno when the value cannot be read or written.
+ */
+int fastopen_server_sysctl(bool enable_server, FastOpenSysctl& out);
+constexpr int kFastOpenClient = 1;  ///< net.ipv4.tcp_fastopen bit: clients may send data in the SYN
+constexpr int kFastOpenServer = 2;  ///< bit: listeners with TCP_FASTOPEN accept data in the SYN
+
 /// Explains a negative errno from MPTCP socket creation in words a user can act on.
 std::string describe_mptcp_error(int negative_errno);
 
