@@ -335,8 +335,19 @@ bool ClientSession::can_retry() const {
 }
 
 void ClientSession::retry_fresh(const std::string& why) {
-  BRAID_LOG(info, "[s%llu] the %s connection to the concentrator failed before its answer (%s); dialling afresh",
-            static_cast<unsigned long long>(id()), prewarmed_ ? "pre-warmed" : "new", why.c_str());
+  // What each subflow of the failed connection carried, for the log: a
+  // connection that fails right after its handshake is rare enough to
+  // deserve the facts.
+  std::string carried;
+  sample_upstream_subflows();
+  for (const auto& s : upstream_subflows())
+    carried += std::string(carried.empty() ? "" : ", ") +
+               sockaddr_to_string(reinterpret_cast<const sockaddr*>(&s.local)) + " sent " +
+               std::to_string(s.bytes_sent) + " B, received " + std::to_string(s.bytes_received) + " B";
+  BRAID_LOG(info, "[s%llu] the %s connection to the concentrator failed before its answer (%s; subflows: %s); dialling "
+            "afresh",
+            static_cast<unsigned long long>(id()), prewarmed_ ? "pre-warmed" : "new", why.c_str(),
+            carried.empty() ? "none readable" : carried.c_str());
   if (prewarmed_ && hooks_) hooks_->note_pool_fallback();
   retried_ = true;
   prewarmed_ = false;
