@@ -39,6 +39,8 @@ import subprocess
 import sys
 import time
 
+import benchlib  # beside this file
+
 HOST = "127.0.0.1"
 
 
@@ -103,17 +105,7 @@ def listening(port):
 
 def descendants(pid):
     """pid and all its living descendants."""
-    kids = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                data = f.read()
-        except OSError:
-            continue
-        ppid = int(data[data.rfind(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(name))
+    kids = benchlib._children_map()
     out, stack = [], [pid]
     while stack:
         p = stack.pop()

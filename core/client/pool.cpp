@@ -248,12 +248,7 @@ void Pool::resolve() {
         delete d;
         p->dns_ = nullptr;
         std::vector<sockaddr_storage> addrs;
-        for (addrinfo* ai = res; ai && status == 0; ai = ai->ai_next) {
-          if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-          sockaddr_storage ss{};
-          std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-          addrs.push_back(ss);
-        }
+        if (status == 0) addrs = socket_addresses(res);
         uv_freeaddrinfo(res);
         if (status == UV_ECANCELED || p->stopped_) return;
         if (status == 0 && addrs.empty()) status = UV_EAI_NODATA;

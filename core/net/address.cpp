@@ -175,4 +175,15 @@ std::string sockaddr_to_string(const sockaddr* sa) {
   return Destination::from_sockaddr(sa).to_string();
 }
 
+std::vector<sockaddr_storage> socket_addresses(const addrinfo* list) {
+  std::vector<sockaddr_storage> out;
+  for (const addrinfo* ai = list; ai; ai = ai->ai_next) {
+    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+    sockaddr_storage ss{};
+    std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    out.push_back(ss);
+  }
+  return out;
+}
+
 }  // namespace braid

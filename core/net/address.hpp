@@ -6,7 +6,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include "net/bytes.hpp"
@@ -58,5 +60,8 @@ bool is_loopback(const sockaddr_storage& a);
 
 /// "1.2.3.4:80" / "[::1]:80" for a socket address.
 std::string sockaddr_to_string(const sockaddr* sa);
+
+/// The IPv4 and IPv6 addresses of a getaddrinfo() answer, in its order.
+std::vector<sockaddr_storage> socket_addresses(const addrinfo* list);
 
 }  // namespace braid

@@ -490,12 +490,7 @@ void Session::resolve(const std::string& host, uint16_t port) {
         --s->refs_;
         s->lookup_finished();
         std::vector<sockaddr_storage> addrs;
-        for (addrinfo* ai = res; ai && status == 0; ai = ai->ai_next) {
-          if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-          sockaddr_storage ss{};
-          std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-          addrs.push_back(ss);
-        }
+        if (status == 0) addrs = socket_addresses(res);
         uv_freeaddrinfo(res);
         if (s->closing_) {
           s->release();
